@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+// Entry of the `ibkr-agent` command. It checks the Node version before loading anything else, so a user on an
+// older Node gets one clear instruction instead of a syntax error from deep inside a dependency.
+const REQUIRED_MAJOR = 24;
+const major = Number(process.versions.node.split(".")[0]);
+if (major < REQUIRED_MAJOR) {
+  process.stderr.write(
+    `ibkr-agent needs Node.js ${REQUIRED_MAJOR} or newer; this is Node.js ${process.versions.node}.\n` +
+      `Install Node.js ${REQUIRED_MAJOR} LTS (https://nodejs.org, or \`nvm install ${REQUIRED_MAJOR}\`), then run ibkr-agent again.\n`,
+  );
+  process.exit(1);
+}
+const { main } = await import("./main.ts");
+process.exitCode = await main(process.argv.slice(2));
