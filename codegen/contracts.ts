@@ -114,6 +114,11 @@ export interface QuestionsContract extends Located {
   questions: QuestionContract[];
 }
 
+export interface ForbiddenTool {
+  name: string;
+  use_instead: string;
+}
+
 export interface CpapiDocument extends Located {
   document: Record<string, unknown>;
 }
@@ -129,6 +134,7 @@ export interface Contracts {
   retired: RetiredCode[];
   defs: Record<string, JsonSchema>;
   tools: ToolContract[];
+  forbiddenTools: ForbiddenTool[];
   auditEvents: AuditEventsContract;
   questions: QuestionsContract;
   cpapi: CpapiDocument[];
@@ -236,6 +242,9 @@ export function loadContracts(sources: ContractSources): Contracts {
     });
   }
 
+  const forbiddenFile = "contracts/forbidden-tools.yaml";
+  const forbiddenTools = list<ForbiddenTool>(forbiddenFile, get(forbiddenFile), "forbidden_tools");
+
   const auditFile = "contracts/audit-events.yaml";
   const auditDoc = get(auditFile);
   const questionsFile = "contracts/questions.yaml";
@@ -262,6 +271,7 @@ export function loadContracts(sources: ContractSources): Contracts {
     retired: list<RetiredCode>(errorsFile, errorsDoc, "retired"),
     defs,
     tools: tools.sort((a, b) => a.name.localeCompare(b.name)),
+    forbiddenTools,
     auditEvents: {
       file: auditFile,
       fields: list<AuditField>(auditFile, auditDoc, "fields"),

@@ -7,16 +7,6 @@ import addFormats from "ajv-formats";
 import { ContractError, type Contracts, type JsonSchema, type ToolContract } from "./contracts.ts";
 import { inlineDefs, walkSchema } from "./schema.ts";
 
-/** The seed's generic write tools. They must never be declared again; the gateway refuses them by name. */
-export const FORBIDDEN_TOOL_NAMES = [
-  "ibkr_order_intent_validate",
-  "ibkr_order_preview_explain",
-  "ibkr_order_submit",
-  "ibkr_order_cancel",
-  "ibkr_order_modify",
-  "ibkr_order_approve",
-] as const;
-
 /** Our tool names are a strict subset of the MCP rule ([A-Za-z0-9_.-], 1-128). */
 const TOOL_NAME = /^ibkr_[a-z0-9_]+$/;
 const TOOL_NAME_MAX = 64;
@@ -220,14 +210,14 @@ function checkTools(contracts: Contracts, operationIds: Set<string>, fail: Fail)
     fail(tool.file, `tools.${name}`, "is declared twice");
   }
   const commands = new Map<string, string>();
+  const forbidden = new Set(contracts.forbiddenTools.map((entry) => entry.name));
   for (const tool of contracts.tools) {
     const at = `tools.${tool.name}`;
     const f = (key: string, problem: string) => fail(tool.file, key ? `${at}.${key}` : at, problem);
     if (!TOOL_NAME.test(tool.name) || tool.name.length > TOOL_NAME_MAX) {
       f("", `name must match ${TOOL_NAME} and have at most ${TOOL_NAME_MAX} characters (MCP tool-name rule)`);
     }
-    if ((FORBIDDEN_TOOL_NAMES as readonly string[]).includes(tool.name))
-      f("", "is a forbidden generic write tool");
+    if (forbidden.has(tool.name)) f("", "is a forbidden generic write tool (contracts/forbidden-tools.yaml)");
     for (const key of ["title", "description"] as const) {
       if (typeof tool[key] !== "string" || tool[key].trim() === "") f(key, "is missing");
     }

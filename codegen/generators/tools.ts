@@ -82,6 +82,9 @@ import type { ScopeName, Tier } from "../scopes.gen.ts";
 ${schemaConsts}
 
 export const TOOL_NAMES = ${literal(tools.map((tool) => tool.name))} as const;
+
+/** The seed's generic write tools: refused by name with READONLY_WRITE_FORBIDDEN, never declared. */
+export const FORBIDDEN_TOOLS = ${literal(Object.fromEntries(contracts.forbiddenTools.map((entry) => [entry.name, entry.use_instead])))} as const;
 export type ToolName = (typeof TOOL_NAMES)[number];
 
 export const OPERATION_NAMES = ${literal(operations)} as const;
@@ -163,7 +166,7 @@ export function outputValidator(name: ToolName): Validator {
       path: TOOLS_OUTPUT,
       content,
       generator: "codegen/generators/tools.ts",
-      sources: ["contracts/tools/*.yaml", "contracts/tools/_defs.yaml"],
+      sources: ["contracts/tools/*.yaml", "contracts/tools/_defs.yaml", "contracts/forbidden-tools.yaml"],
     },
   ];
 }

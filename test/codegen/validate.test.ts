@@ -40,7 +40,7 @@ describe("contract validation", () => {
     {
       name: "a forbidden generic write tool",
       overrides: { [HEALTH]: health.replace("name: ibkr_health", "name: ibkr_order_submit") },
-      want: "contracts/tools/health.yaml: tools.ibkr_order_submit: is a forbidden generic write tool",
+      want: "contracts/tools/health.yaml: tools.ibkr_order_submit: is a forbidden generic write tool (contracts/forbidden-tools.yaml)",
     },
     {
       name: "a duplicate tool",

@@ -42,6 +42,10 @@ tools:
     examples: [{ input: {} }]
     cli: { command: health }
 `,
+  "contracts/forbidden-tools.yaml": `
+forbidden_tools:
+  - { name: ibkr_order_submit, use_instead: ibkr_paper_order_submit }
+`,
   "contracts/audit-events.yaml": `
 fields:
   - { name: event_id, type: string, required: true, description: Unique id. }
