@@ -8,6 +8,7 @@ import { type GeneratedFile, literal } from "../emit.ts";
 import { inlineDefs, sortKeys } from "../schema.ts";
 
 export const TOOLS_OUTPUT = "generated/tools/registry.gen.ts";
+export const VALIDATORS_OUTPUT = "generated/tools/validators.gen.ts";
 
 export interface CliFlagSpec {
   property: string;
@@ -75,7 +76,6 @@ const ${tool.name}_output = ${literal(publishedSchema(tool.output, contracts.def
     .join("\n");
   const content = `
 import type { Static } from "typebox";
-import { Compile, type Validator } from "typebox/compile";
 import type { ErrorCode } from "../errors.gen.ts";
 import type { ScopeName, Tier } from "../scopes.gen.ts";
 
@@ -139,6 +139,13 @@ export function isToolName(value: string): value is ToolName {
   return Object.hasOwn(TOOLS, value);
 }
 
+`;
+  // Validators live in their own module: loading TypeBox's compiler costs about 100 ms, which commands such
+  // as --help and tools list must not pay.
+  const validators = `
+import { Compile, type Validator } from "typebox/compile";
+import { TOOLS, type ToolName } from "./registry.gen.ts";
+
 const compiled = new Map<string, Validator>();
 
 function compile(key: string, schema: Readonly<Record<string, unknown>>): Validator {
@@ -161,12 +168,9 @@ export function outputValidator(name: ToolName): Validator {
   return compile(\`\${name}:output\`, TOOLS[name].outputSchema);
 }
 `;
+  const sources = ["contracts/tools/*.yaml", "contracts/tools/_defs.yaml", "contracts/forbidden-tools.yaml"];
   return [
-    {
-      path: TOOLS_OUTPUT,
-      content,
-      generator: "codegen/generators/tools.ts",
-      sources: ["contracts/tools/*.yaml", "contracts/tools/_defs.yaml", "contracts/forbidden-tools.yaml"],
-    },
+    { path: TOOLS_OUTPUT, content, generator: "codegen/generators/tools.ts", sources },
+    { path: VALIDATORS_OUTPUT, content: validators, generator: "codegen/generators/tools.ts", sources },
   ];
 }

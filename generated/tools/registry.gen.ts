@@ -3,7 +3,6 @@
 
 
 import type { Static } from "typebox";
-import { Compile, type Validator } from "typebox/compile";
 import type { ErrorCode } from "../errors.gen.ts";
 import type { ScopeName, Tier } from "../scopes.gen.ts";
 
@@ -12235,24 +12234,3 @@ export function isToolName(value: string): value is ToolName {
   return Object.hasOwn(TOOLS, value);
 }
 
-const compiled = new Map<string, Validator>();
-
-function compile(key: string, schema: Readonly<Record<string, unknown>>): Validator {
-  let validator = compiled.get(key);
-  if (validator === undefined) {
-    // biome-ignore lint/suspicious/noExplicitAny: TypeBox accepts any JSON Schema object here.
-    validator = Compile(schema as any) as unknown as Validator;
-    compiled.set(key, validator);
-  }
-  return validator;
-}
-
-/** The compiled validator of a tool's input schema (compiled once per process, on first use). */
-export function inputValidator(name: ToolName): Validator {
-  return compile(`${name}:input`, TOOLS[name].inputSchema);
-}
-
-/** The compiled validator of a tool's output schema (compiled once per process, on first use). */
-export function outputValidator(name: ToolName): Validator {
-  return compile(`${name}:output`, TOOLS[name].outputSchema);
-}

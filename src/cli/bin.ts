@@ -10,5 +10,15 @@ if (major < REQUIRED_MAJOR) {
   );
   process.exit(1);
 }
+const args = process.argv.slice(2);
+if (args.length === 1 && args[0] === "--version") {
+  // Answered without loading the argument parser: scripts call this often and expect it instantly.
+  const { PACKAGE_VERSION } = await import("./version.ts");
+  process.stdout.write(`${PACKAGE_VERSION}\n`);
+  process.exit(0);
+}
+// Cache compiled modules on disk (Node's compile cache) so repeated CLI runs skip most parsing work.
+const { enableCompileCache } = await import("node:module");
+enableCompileCache?.();
 const { main } = await import("./main.ts");
-process.exitCode = await main(process.argv.slice(2));
+process.exitCode = await main(args);

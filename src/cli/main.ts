@@ -1,16 +1,18 @@
 // The CLI composition: global flags, the command tree, and one place that turns any failure into the
 // catalogue's exit code and a clear message. Commands only parse input and render output.
+//
+// Startup cost matters (`--help`, `--version` and `health` must feel instant), so the command tree is a
+// table of top-level words with one-line descriptions; only the module of the command actually invoked is
+// imported. `--help` without a command needs no command module at all.
+import type { Argv } from "yargs";
 import yargs from "yargs";
-import { cliExitCode } from "../core/error-mapping.ts";
-import { toGatewayError } from "../core/gateway-error.ts";
-import { toolsCommand } from "./commands/tools.ts";
+import type { GatewayError } from "../core/gateway-error.ts";
+import { COMMAND_TABLE, type CommandEntry } from "./command-table.ts";
 import { createOutput, type Output } from "./output.ts";
 import { PACKAGE_VERSION } from "./version.ts";
 
-export async function main(argv: readonly string[]): Promise<number> {
-  let output: Output = createOutput(argv.includes("--json"));
-  let exitCode = 0;
-  const cli = yargs([...argv])
+function baseParser(argv: readonly string[], onOutput: (output: Output) => void): Argv {
+  return yargs([...argv])
     .scriptName("ibkr-agent")
     .usage(
       "$0 <command> [options]\n\nUse an Interactive Brokers account safely from AI agents and the terminal.",
@@ -25,29 +27,58 @@ export async function main(argv: readonly string[]): Promise<number> {
       describe: "Configuration file (default: $IBKR_AGENT_CONFIG, else safe defaults)",
       global: true,
     })
-    .middleware((args) => {
-      output = createOutput(Boolean(args.json));
-    })
+    .middleware((args) => onOutput(createOutput(Boolean(args.json))))
     .version(PACKAGE_VERSION)
     .alias("h", "help")
     .strict()
     .demandCommand(1, "Name a command; run ibkr-agent --help to see them.")
     .recommendCommands()
     .wrap(Math.min(110, process.stdout.columns ?? 110))
-    .epilog("Docs: docs/README.md. Every tool is also an MCP tool and an SDK method.")
-    .fail((message, error) => {
-      if (error) throw error;
-      // Usage mistakes (unknown command, missing flag) are input errors: exit 2 like INPUT_* codes.
-      process.stderr.write(`${message}\nRun ibkr-agent --help for usage.\n`);
-      exitCode = 2;
-    });
-  toolsCommand(cli, () => output);
+    .epilog("Docs: docs/README.md. Every tool is also an MCP tool and an SDK method.");
+}
+
+/** The first word that is not a flag, i.e. the command the user asked for. */
+function commandWord(argv: readonly string[]): string | undefined {
+  return argv.find((arg) => !arg.startsWith("-"));
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  let output: Output = createOutput(argv.includes("--json"));
+  let exitCode = 0;
+  const cli = baseParser(argv, (next) => {
+    output = next;
+  }).fail((message, error) => {
+    if (error) throw error;
+    // Usage mistakes (unknown command, missing flag) are input errors: exit 2 like INPUT_* codes.
+    process.stderr.write(`${message}\nRun ibkr-agent --help for usage.\n`);
+    exitCode = 2;
+  });
+  const word = commandWord(argv);
+  const invoked = COMMAND_TABLE.find((entry) => entry.name === word);
+  for (const entry of COMMAND_TABLE) {
+    if (entry === invoked) continue;
+    // Listed for --help and suggestions only; selecting it would have made it `invoked`.
+    cli.command(
+      entry.name,
+      entry.describe,
+      (y) => y,
+      () => undefined,
+    );
+  }
+  if (invoked) await mount(cli, invoked, () => output);
   try {
     await cli.parseAsync();
   } catch (thrown) {
-    const error = toGatewayError(thrown);
+    const { toGatewayError } = await import("../core/gateway-error.ts");
+    const { cliExitCode } = await import("../core/error-mapping.ts");
+    const error: GatewayError = toGatewayError(thrown);
     output.error(error);
     exitCode = cliExitCode(error);
   }
   return exitCode;
+}
+
+async function mount(cli: Argv, entry: CommandEntry, output: () => Output): Promise<void> {
+  const register = await entry.load();
+  register(cli, output);
 }

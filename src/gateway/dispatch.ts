@@ -8,13 +8,12 @@
 import type { ScopeName } from "../../generated/scopes.gen.ts";
 import {
   FORBIDDEN_TOOLS,
-  inputValidator,
   isToolName,
   type OperationName,
-  outputValidator,
   TOOLS,
   type ToolName,
 } from "../../generated/tools/registry.gen.ts";
+import { inputValidator, outputValidator } from "../../generated/tools/validators.gen.ts";
 import type { Clock } from "../core/clock.ts";
 import { GatewayError, toGatewayError } from "../core/gateway-error.ts";
 

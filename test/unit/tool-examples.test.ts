@@ -3,7 +3,8 @@
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import { describe, expect, it } from "vitest";
-import { inputValidator, TOOL_NAMES, TOOLS } from "../../generated/tools/registry.gen.ts";
+import { TOOL_NAMES, TOOLS } from "../../generated/tools/registry.gen.ts";
+import { inputValidator } from "../../generated/tools/validators.gen.ts";
 
 const ajv = new Ajv2020({ strict: false, allErrors: true });
 addFormats.default(ajv);
