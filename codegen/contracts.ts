@@ -91,10 +91,12 @@ export interface AuditEventType {
   decision?: string[];
   result_status?: string[];
   fields?: string[];
-  metadata?: { name: string; type: string; description: string }[];
+  metadata?: { name: string; type: string; description: string; untrusted?: boolean; max_chars?: number }[];
 }
 
 export interface AuditEventsContract extends Located {
+  schema_version: number;
+  error_code_required_for: string[];
   fields: AuditField[];
   event_types: AuditEventType[];
   enums: Record<string, string[]>;
@@ -274,6 +276,8 @@ export function loadContracts(sources: ContractSources): Contracts {
     forbiddenTools,
     auditEvents: {
       file: auditFile,
+      schema_version: Number(auditDoc.schema_version ?? 1),
+      error_code_required_for: list<string>(auditFile, auditDoc, "error_code_required_for"),
       fields: list<AuditField>(auditFile, auditDoc, "fields"),
       event_types: list<AuditEventType>(auditFile, auditDoc, "event_types"),
       enums: (auditDoc.enums ?? {}) as Record<string, string[]>,

@@ -2,6 +2,18 @@
 // Change the contracts and run `npm run codegen`.
 
 
+/** Version of the catalogue new events are written under (the envelope's schema_version). */
+export const AUDIT_SCHEMA_VERSION = 1;
+
+/** result_status values that require error_code (and forbid it on the others). */
+export const AUDIT_ERROR_CODE_REQUIRED_FOR = [
+  "failed",
+  "refused",
+  "denied_scope",
+  "denied_auth",
+  "uncertain"
+] as const;
+
 export const AUDIT_EVENT_TYPES = [
   "approval_consumed",
   "approval_created",
@@ -189,6 +201,8 @@ export interface AuditEventSpec {
   readonly resultStatuses: readonly string[];
   readonly requiredFields: readonly string[];
   readonly metadataKeys: readonly string[];
+  /** Per-key length limits for untrusted text (max_chars), applied by redaction instead of the global limit. */
+  readonly metadataMaxChars: Readonly<Record<string, number>>;
 }
 
 export const AUDIT_EVENT_SPECS: Record<AuditEventType, AuditEventSpec> = {
@@ -210,7 +224,8 @@ export const AUDIT_EVENT_SPECS: Record<AuditEventType, AuditEventSpec> = {
       "preview_id",
       "operation",
       "idempotency_key_hash"
-    ]
+    ],
+    "metadataMaxChars": {}
   },
   "approval_created": {
     "category": "order",
@@ -234,7 +249,8 @@ export const AUDIT_EVENT_SPECS: Record<AuditEventType, AuditEventSpec> = {
       "acknowledged_question_ids",
       "ttl_seconds",
       "expires_at"
-    ]
+    ],
+    "metadataMaxChars": {}
   },
   "approval_revoked": {
     "category": "order",
@@ -253,7 +269,10 @@ export const AUDIT_EVENT_SPECS: Record<AuditEventType, AuditEventSpec> = {
       "preview_id",
       "revoked_by",
       "reason"
-    ]
+    ],
+    "metadataMaxChars": {
+      "reason": 500
+    }
   },
   "audit_anchored": {
     "category": "audit",
@@ -271,7 +290,8 @@ export const AUDIT_EVENT_SPECS: Record<AuditEventType, AuditEventSpec> = {
       "anchor_chain_hash",
       "anchor_kind",
       "checkpoint_event_id"
-    ]
+    ],
+    "metadataMaxChars": {}
   },
   "audit_checkpoint": {
     "category": "audit",
@@ -289,7 +309,8 @@ export const AUDIT_EVENT_SPECS: Record<AuditEventType, AuditEventSpec> = {
       "previous_checkpoint_event_id",
       "events_since_previous",
       "checkpoint_hmac"
-    ]
+    ],
+    "metadataMaxChars": {}
   },
   "audit_exported": {
     "category": "audit",
@@ -310,7 +331,8 @@ export const AUDIT_EVENT_SPECS: Record<AuditEventType, AuditEventSpec> = {
       "export_sha256",
       "manifest_sha256",
       "destination"
-    ]
+    ],
+    "metadataMaxChars": {}
   },
   "audit_key_rotated": {
     "category": "audit",
@@ -328,7 +350,10 @@ export const AUDIT_EVENT_SPECS: Record<AuditEventType, AuditEventSpec> = {
       "key_source",
       "checkpoint_event_id",
       "reason"
-    ]
+    ],
+    "metadataMaxChars": {
+      "reason": 500
+    }
   },
   "audit_purged": {
     "category": "audit",
@@ -350,7 +375,8 @@ export const AUDIT_EVENT_SPECS: Record<AuditEventType, AuditEventSpec> = {
       "retention_days",
       "export_id",
       "base_checkpoint_event_id"
-    ]
+    ],
+    "metadataMaxChars": {}
   },
   "audit_verified": {
     "category": "audit",
@@ -375,7 +401,8 @@ export const AUDIT_EVENT_SPECS: Record<AuditEventType, AuditEventSpec> = {
       "break_kind",
       "anchor_checked",
       "checkpoint_event_id"
-    ]
+    ],
+    "metadataMaxChars": {}
   },
   "auth_denied": {
     "category": "auth",
@@ -395,7 +422,11 @@ export const AUDIT_EVENT_SPECS: Record<AuditEventType, AuditEventSpec> = {
       "client_address_hash",
       "origin",
       "suppressed_count"
-    ]
+    ],
+    "metadataMaxChars": {
+      "claimed_issuer": 256,
+      "origin": 256
+    }
   },
   "auth_succeeded": {
     "category": "auth",
@@ -417,7 +448,8 @@ export const AUDIT_EVENT_SPECS: Record<AuditEventType, AuditEventSpec> = {
       "signing_alg",
       "kid",
       "expires_at"
-    ]
+    ],
+    "metadataMaxChars": {}
   },
   "backend_session_changed": {
     "category": "session",
@@ -435,7 +467,8 @@ export const AUDIT_EVENT_SPECS: Record<AuditEventType, AuditEventSpec> = {
       "current_state",
       "trigger",
       "manual_action"
-    ]
+    ],
+    "metadataMaxChars": {}
   },
   "backend_session_checked": {
     "category": "session",
@@ -455,7 +488,8 @@ export const AUDIT_EVENT_SPECS: Record<AuditEventType, AuditEventSpec> = {
       "competing",
       "connected",
       "latency_ms"
-    ]
+    ],
+    "metadataMaxChars": {}
   },
   "config_loaded": {
     "category": "safety",
@@ -485,7 +519,8 @@ export const AUDIT_EVENT_SPECS: Record<AuditEventType, AuditEventSpec> = {
       "audit_retention_days",
       "gateway_version",
       "problems"
-    ]
+    ],
+    "metadataMaxChars": {}
   },
   "idempotency_replayed": {
     "category": "order",
@@ -506,7 +541,8 @@ export const AUDIT_EVENT_SPECS: Record<AuditEventType, AuditEventSpec> = {
       "operation",
       "original_request_id",
       "stored_status"
-    ]
+    ],
+    "metadataMaxChars": {}
   },
   "kill_switch_engaged": {
     "category": "safety",
@@ -522,7 +558,10 @@ export const AUDIT_EVENT_SPECS: Record<AuditEventType, AuditEventSpec> = {
       "engaged_by",
       "already_engaged",
       "reason"
-    ]
+    ],
+    "metadataMaxChars": {
+      "reason": 500
+    }
   },
   "kill_switch_released": {
     "category": "safety",
@@ -539,7 +578,10 @@ export const AUDIT_EVENT_SPECS: Record<AuditEventType, AuditEventSpec> = {
       "engaged_event_id",
       "engaged_seconds",
       "reason"
-    ]
+    ],
+    "metadataMaxChars": {
+      "reason": 500
+    }
   },
   "live_armed": {
     "category": "safety",
@@ -558,7 +600,10 @@ export const AUDIT_EVENT_SPECS: Record<AuditEventType, AuditEventSpec> = {
       "allowed_accounts_count",
       "checklist_acknowledged",
       "reason"
-    ]
+    ],
+    "metadataMaxChars": {
+      "reason": 500
+    }
   },
   "live_disarmed": {
     "category": "safety",
@@ -575,7 +620,10 @@ export const AUDIT_EVENT_SPECS: Record<AuditEventType, AuditEventSpec> = {
       "armed_event_id",
       "armed_seconds",
       "reason"
-    ]
+    ],
+    "metadataMaxChars": {
+      "reason": 500
+    }
   },
   "order_cancel_requested": {
     "category": "order",
@@ -598,7 +646,10 @@ export const AUDIT_EVENT_SPECS: Record<AuditEventType, AuditEventSpec> = {
       "broker_status",
       "kill_switch_engaged",
       "broker_message"
-    ]
+    ],
+    "metadataMaxChars": {
+      "broker_message": 1000
+    }
   },
   "order_lifecycle_changed": {
     "category": "order",
@@ -625,7 +676,8 @@ export const AUDIT_EVENT_SPECS: Record<AuditEventType, AuditEventSpec> = {
       "remaining_quantity",
       "average_price",
       "source"
-    ]
+    ],
+    "metadataMaxChars": {}
   },
   "order_modified": {
     "category": "order",
@@ -655,7 +707,10 @@ export const AUDIT_EVENT_SPECS: Record<AuditEventType, AuditEventSpec> = {
       "broker_status",
       "reply_rounds",
       "broker_message"
-    ]
+    ],
+    "metadataMaxChars": {
+      "broker_message": 1000
+    }
   },
   "order_outcome_resolved": {
     "category": "order",
@@ -677,7 +732,8 @@ export const AUDIT_EVENT_SPECS: Record<AuditEventType, AuditEventSpec> = {
       "resolution",
       "broker_order_ids",
       "idempotency_status"
-    ]
+    ],
+    "metadataMaxChars": {}
   },
   "order_outcome_uncertain": {
     "category": "order",
@@ -699,7 +755,8 @@ export const AUDIT_EVENT_SPECS: Record<AuditEventType, AuditEventSpec> = {
       "broker_order_id",
       "cause",
       "idempotency_status"
-    ]
+    ],
+    "metadataMaxChars": {}
   },
   "order_preview_created": {
     "category": "order",
@@ -736,7 +793,8 @@ export const AUDIT_EVENT_SPECS: Record<AuditEventType, AuditEventSpec> = {
       "policy_id",
       "broker_warning_ids",
       "expires_at"
-    ]
+    ],
+    "metadataMaxChars": {}
   },
   "order_preview_refused": {
     "category": "order",
@@ -762,7 +820,8 @@ export const AUDIT_EVENT_SPECS: Record<AuditEventType, AuditEventSpec> = {
       "quantity",
       "limit_price",
       "stop_price"
-    ]
+    ],
+    "metadataMaxChars": {}
   },
   "order_question_answered": {
     "category": "order",
@@ -789,7 +848,10 @@ export const AUDIT_EVENT_SPECS: Record<AuditEventType, AuditEventSpec> = {
       "question_text",
       "question_text_hash",
       "idempotency_key_hash"
-    ]
+    ],
+    "metadataMaxChars": {
+      "question_text": 2000
+    }
   },
   "order_submitted": {
     "category": "order",
@@ -825,7 +887,10 @@ export const AUDIT_EVENT_SPECS: Record<AuditEventType, AuditEventSpec> = {
       "stop_price",
       "notional",
       "broker_message"
-    ]
+    ],
+    "metadataMaxChars": {
+      "broker_message": 1000
+    }
   },
   "relay_failed": {
     "category": "relay",
@@ -849,7 +914,8 @@ export const AUDIT_EVENT_SPECS: Record<AuditEventType, AuditEventSpec> = {
       "tier",
       "unsafe_key_path",
       "heartbeat_age_seconds"
-    ]
+    ],
+    "metadataMaxChars": {}
   },
   "relay_forwarded": {
     "category": "relay",
@@ -871,7 +937,8 @@ export const AUDIT_EVENT_SPECS: Record<AuditEventType, AuditEventSpec> = {
       "tier",
       "payload_hash",
       "duration_ms"
-    ]
+    ],
+    "metadataMaxChars": {}
   },
   "relay_paired": {
     "category": "relay",
@@ -890,7 +957,8 @@ export const AUDIT_EVENT_SPECS: Record<AuditEventType, AuditEventSpec> = {
       "public_key_sha256",
       "accepted_tiers",
       "expires_at"
-    ]
+    ],
+    "metadataMaxChars": {}
   },
   "relay_pairing_revoked": {
     "category": "relay",
@@ -907,7 +975,10 @@ export const AUDIT_EVENT_SPECS: Record<AuditEventType, AuditEventSpec> = {
       "sidecar_id",
       "revoked_by",
       "reason"
-    ]
+    ],
+    "metadataMaxChars": {
+      "reason": 500
+    }
   },
   "tool_call": {
     "category": "tool",
@@ -942,7 +1013,11 @@ export const AUDIT_EVENT_SPECS: Record<AuditEventType, AuditEventSpec> = {
       "cli_command",
       "mcp_client",
       "jsonrpc_id"
-    ]
+    ],
+    "metadataMaxChars": {
+      "mcp_client": 128,
+      "jsonrpc_id": 64
+    }
   }
 };
 

@@ -8,9 +8,16 @@ import { sortKeys } from "../schema.ts";
 export const AUDIT_EVENTS_OUTPUT = "generated/audit-events.gen.ts";
 
 export function generateAuditEvents(contracts: Contracts): GeneratedFile[] {
-  const { fields, event_types, enums, redaction } = contracts.auditEvents;
+  const { schema_version, error_code_required_for, fields, event_types, enums, redaction } =
+    contracts.auditEvents;
   const types = [...event_types].sort((a, b) => a.name.localeCompare(b.name));
   const content = `
+/** Version of the catalogue new events are written under (the envelope's schema_version). */
+export const AUDIT_SCHEMA_VERSION = ${literal(schema_version)};
+
+/** result_status values that require error_code (and forbid it on the others). */
+export const AUDIT_ERROR_CODE_REQUIRED_FOR = ${literal(error_code_required_for)} as const;
+
 export const AUDIT_EVENT_TYPES = ${literal(types.map((type) => type.name))} as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 
@@ -38,6 +45,8 @@ export interface AuditEventSpec {
   readonly resultStatuses: readonly string[];
   readonly requiredFields: readonly string[];
   readonly metadataKeys: readonly string[];
+  /** Per-key length limits for untrusted text (max_chars), applied by redaction instead of the global limit. */
+  readonly metadataMaxChars: Readonly<Record<string, number>>;
 }
 
 export const AUDIT_EVENT_SPECS: Record<AuditEventType, AuditEventSpec> = ${literal(
@@ -51,6 +60,11 @@ export const AUDIT_EVENT_SPECS: Record<AuditEventType, AuditEventSpec> = ${liter
           resultStatuses: type.result_status ?? [],
           requiredFields: type.fields ?? [],
           metadataKeys: (type.metadata ?? []).map((entry) => entry.name),
+          metadataMaxChars: Object.fromEntries(
+            (type.metadata ?? [])
+              .filter((entry) => entry.max_chars !== undefined)
+              .map((entry) => [entry.name, entry.max_chars]),
+          ),
         },
       ]),
     ),

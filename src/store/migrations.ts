@@ -1,0 +1,204 @@
+// Numbered schema migrations. Each runs once, in its own BEGIN IMMEDIATE transaction that re-reads the
+// version inside the lock, so two processes opening a new store at the same moment apply it exactly once.
+// Account ids appear only as HMAC hashes (account_id_hash); times are Unix milliseconds unless named *_iso.
+import type { DatabaseSync } from "node:sqlite";
+import { GatewayError } from "../core/gateway-error.ts";
+
+export interface Migration {
+  readonly version: number;
+  readonly description: string;
+  readonly sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description:
+      "audit chain, checkpoints, key registry, previews, approvals, idempotency, safety state, backlog",
+    sql: `
+      -- The chain. payload is the JCS canonical JSON that chain_hash covers, stored byte for byte; the other
+      -- columns are copies for filtering and are never trusted over the payload. No secondary index besides
+      -- event_id: every index is another page written and synced per append, and the rare range queries
+      -- (export, purge) walk the rowid order, which follows time.
+      CREATE TABLE audit_events (
+        sequence INTEGER PRIMARY KEY,
+        event_id TEXT NOT NULL UNIQUE,
+        event_type TEXT NOT NULL,
+        timestamp TEXT NOT NULL,
+        key_id TEXT NOT NULL,
+        request_id TEXT NOT NULL,
+        account_id_hash TEXT,
+        payload TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        chain_hash TEXT NOT NULL
+      ) STRICT;
+
+      -- Signed heads. A row covers the chain up to and including sequence. kind purge_base marks the base
+      -- a purge left behind (verification starts from it).
+      CREATE TABLE audit_checkpoints (
+        sequence INTEGER PRIMARY KEY,
+        chain_hash TEXT NOT NULL,
+        key_id TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('periodic', 'manual', 'rotation', 'purge', 'purge_base')),
+        event_id TEXT NOT NULL,
+        created_at_iso TEXT NOT NULL,
+        signature TEXT NOT NULL
+      ) STRICT;
+
+      -- Checkpoints a full verification (or a tail verification linked to an earlier one) reached.
+      CREATE TABLE audit_verified_marks (
+        sequence INTEGER PRIMARY KEY,
+        chain_hash TEXT NOT NULL,
+        key_id TEXT NOT NULL,
+        verified_at_iso TEXT NOT NULL,
+        signature TEXT NOT NULL
+      ) STRICT;
+
+      -- Key generations known to this store: ids and fingerprints, never secrets.
+      CREATE TABLE audit_keys (
+        key_id TEXT PRIMARY KEY,
+        fingerprint TEXT NOT NULL,
+        registered_at_iso TEXT NOT NULL
+      ) STRICT;
+
+      CREATE TABLE previews (
+        preview_id TEXT PRIMARY KEY,
+        account_id_hash TEXT NOT NULL,
+        mode TEXT NOT NULL CHECK (mode IN ('paper', 'live')),
+        payload TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+      ) STRICT;
+
+      CREATE TABLE approvals (
+        approval_id TEXT PRIMARY KEY,
+        preview_id TEXT NOT NULL REFERENCES previews (preview_id),
+        account_id_hash TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('active', 'consumed', 'revoked')),
+        approved_by TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        consumed_at INTEGER,
+        revoked_at INTEGER,
+        revoked_by TEXT
+      ) STRICT;
+      CREATE INDEX approvals_preview ON approvals (preview_id);
+
+      CREATE TABLE idempotency_records (
+        idempotency_key_hash TEXT PRIMARY KEY,
+        request_hash TEXT NOT NULL,
+        operation TEXT NOT NULL,
+        account_id_hash TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending_writer', 'submitted', 'failed_after_writer')),
+        client_order_id TEXT,
+        broker_order_id TEXT,
+        result TEXT,
+        failure TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      ) STRICT;
+
+      CREATE TABLE kill_switch (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        engaged INTEGER NOT NULL CHECK (engaged IN (0, 1)),
+        changed_by TEXT,
+        reason TEXT,
+        event_id TEXT,
+        changed_at INTEGER
+      ) STRICT;
+      INSERT INTO kill_switch (id, engaged) VALUES (1, 0);
+
+      CREATE TABLE live_arming (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        armed INTEGER NOT NULL CHECK (armed IN (0, 1)),
+        changed_by TEXT,
+        cause TEXT,
+        event_id TEXT,
+        armed_at INTEGER,
+        changed_at INTEGER
+      ) STRICT;
+      INSERT INTO live_arming (id, armed) VALUES (1, 0);
+
+      CREATE TABLE order_backlog (
+        account_id_hash TEXT NOT NULL,
+        broker_order_id TEXT NOT NULL,
+        mode TEXT NOT NULL CHECK (mode IN ('paper', 'live')),
+        last_status TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        last_polled_at INTEGER,
+        PRIMARY KEY (account_id_hash, broker_order_id)
+      ) STRICT;
+
+      CREATE TABLE order_groups (
+        group_id TEXT PRIMARY KEY,
+        account_id_hash TEXT NOT NULL,
+        mode TEXT NOT NULL CHECK (mode IN ('paper', 'live')),
+        payload TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
+];
+
+export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);
+
+function currentVersion(db: DatabaseSync): number {
+  const row = db.prepare("SELECT MAX(version) AS version FROM schema_version").get() as
+    | { version: number | null }
+    | undefined;
+  return row?.version ?? 0;
+}
+
+function tooNew(version: number): GatewayError {
+  return new GatewayError("AUDIT_WRITE_FAILED", {
+    message: `The store has schema version ${version}, newer than this gateway understands (${LATEST_SCHEMA_VERSION}).`,
+    userAction: "Upgrade ibkr-agent-gateway, or point it at a store written by this version.",
+    retryable: false,
+  });
+}
+
+/** Applies pending migrations; returns the schema version afterwards. Safe to call on every open. */
+export function applyMigrations(db: DatabaseSync, nowIso: string): number {
+  db.exec(
+    "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at_iso TEXT NOT NULL) STRICT",
+  );
+  if (currentVersion(db) >= LATEST_SCHEMA_VERSION) return checkedVersion(db);
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    const insert = db.prepare(
+      "INSERT INTO schema_version (version, description, applied_at_iso) VALUES (?, ?, ?)",
+    );
+    let version = currentVersion(db);
+    for (const migration of MIGRATIONS) {
+      if (migration.version <= version) continue;
+      db.exec(migration.sql);
+      insert.run(migration.version, migration.description, nowIso);
+      version = migration.version;
+    }
+    db.exec("COMMIT");
+    return version;
+  } catch (error) {
+    db.exec("ROLLBACK");
+    throw error;
+  }
+}
+
+/** For read-only opens: the store must already be at the version this code reads. */
+export function checkedVersion(db: DatabaseSync): number {
+  let version = 0;
+  try {
+    version = currentVersion(db);
+  } catch {
+    version = 0;
+  }
+  if (version > LATEST_SCHEMA_VERSION) throw tooNew(version);
+  if (version < LATEST_SCHEMA_VERSION) {
+    throw new GatewayError("AUDIT_WRITE_FAILED", {
+      message: `The store has schema version ${version}; this gateway needs ${LATEST_SCHEMA_VERSION}.`,
+      userAction: "Open the store once without read-only mode so its migrations run.",
+      retryable: false,
+    });
+  }
+  return version;
+}
