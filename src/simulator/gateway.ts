@@ -1,0 +1,154 @@
+// The request pipeline of the simulated Client Portal Gateway, in the order the real one applies its rules:
+// is anything listening, pacing (and the penalty box), the SSO session (401 without it), the brokerage
+// session for /iserver endpoints ("no bridge"), the /accounts pre-flights, then the endpoint itself. Every
+// operation of the contracts has a route: the table is typed against the generated operation ids.
+import {
+  CPAPI_OPERATIONS,
+  type CpapiOperationId,
+  type CpapiOperationSpec,
+} from "../../generated/cpapi/operations.gen.ts";
+import { ACCOUNT_ROUTES } from "./routes/accounts.ts";
+import { CONTRACT_ROUTES } from "./routes/contracts.ts";
+import { MARKETDATA_ROUTES } from "./routes/marketdata.ts";
+import { ORDER_ROUTES } from "./routes/orders.ts";
+import { PORTFOLIO_ROUTES } from "./routes/portfolio.ts";
+import { RESEARCH_ROUTES } from "./routes/research.ts";
+import { SESSION_ROUTES } from "./routes/session.ts";
+import { badRequest, fail, type Route, type SimResponse } from "./routes/types.ts";
+import { recordRequest, type SimulatorState } from "./state.ts";
+
+export const API_PREFIX = "/v1/api";
+
+const ROUTES: Record<CpapiOperationId, Route> = {
+  ...SESSION_ROUTES,
+  ...ACCOUNT_ROUTES,
+  ...PORTFOLIO_ROUTES,
+  ...MARKETDATA_ROUTES,
+  ...CONTRACT_ROUTES,
+  ...ORDER_ROUTES,
+  ...RESEARCH_ROUTES,
+};
+
+interface CompiledRoute {
+  readonly operation: CpapiOperationSpec;
+  readonly pattern: RegExp;
+  readonly route: Route;
+}
+
+function compile(operation: CpapiOperationSpec, route: Route): CompiledRoute {
+  const source = operation.path
+    .split("/")
+    .map((segment) => (/^\{.+\}$/.test(segment) ? "([^/]+)" : segment.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")))
+    .join("/");
+  return { operation, pattern: new RegExp(`^${source}$`), route };
+}
+
+const COMPILED: readonly CompiledRoute[] = (Object.keys(CPAPI_OPERATIONS) as CpapiOperationId[])
+  // Literal paths before templated ones, so /iserver/account/orders never matches {accountId}.
+  .map((id) => compile(CPAPI_OPERATIONS[id], ROUTES[id]))
+  .sort((a, b) => a.operation.path.split("{").length - b.operation.path.split("{").length);
+
+/** The gateway also answers GET /logout, which is not in IBKR's document. */
+const GET_LOGOUT: CompiledRoute = {
+  ...compile(CPAPI_OPERATIONS.logout, ROUTES.logout),
+  operation: { ...CPAPI_OPERATIONS.logout, method: "GET" },
+};
+const ALL_ROUTES: readonly CompiledRoute[] = [...COMPILED, GET_LOGOUT];
+
+export function matchRoute(
+  method: string,
+  path: string,
+): { compiled: CompiledRoute; params: Record<string, string> } | null {
+  for (const compiled of ALL_ROUTES) {
+    if (compiled.operation.method !== method) continue;
+    const match = compiled.pattern.exec(path);
+    if (match === null) continue;
+    const params: Record<string, string> = {};
+    compiled.operation.pathParams.forEach((name, i) => {
+      params[name] = decodeURIComponent(match[i + 1] ?? "");
+    });
+    return { compiled, params };
+  }
+  return null;
+}
+
+/** Brokerage-session endpoints the gateway answers with "no bridge" while that session is down. */
+function needsBrokerage(operation: CpapiOperationSpec): boolean {
+  return operation.requires.includes("brokerage-session");
+}
+
+export interface PipelineInput {
+  readonly method: string;
+  /** Path and query after the origin, e.g. /v1/api/iserver/accounts?x=1. */
+  readonly url: URL;
+  readonly body: unknown;
+  /** Caller identity for pacing (the socket address; "local" in-process). */
+  readonly source: string;
+}
+
+export type PipelineOutput = SimResponse | { readonly networkError: true };
+
+export function handleRequest(state: SimulatorState, input: PipelineInput): PipelineOutput {
+  if (state.gatewayDown) return { networkError: true };
+  const now = state.clock.now();
+  const path = input.url.pathname.startsWith(API_PREFIX) ? input.url.pathname.slice(API_PREFIX.length) : null;
+  const matched = path === null ? null : matchRoute(input.method, path);
+  if (matched === null) return { status: 404, text: "Not Found" };
+  const { operation, route } = matched.compiled;
+  state.advance(now);
+  state.sequence += 1;
+  const sequence = state.sequence;
+  const response = ((): SimResponse => {
+    const admitted = state.pacer.admit(operation, input.source, now);
+    if (!admitted.ok) return fail(429, "Too many requests");
+    const release = admitted.release;
+    try {
+      state.replies.noteRequest(
+        sequence,
+        operation.operationId === "replyToQuestion" || operation.operationId === "answerNotification",
+      );
+      const session = state.session.snapshot(now);
+      if (session.sso !== "logged_in") {
+        // Right after an explicit logout the tickle still knows the cookie and says so in a 200.
+        if (session.endedBy === "logout" && operation.path === "/tickle")
+          return { status: 200, body: { error: "no session" } };
+        return { status: 401, text: "Access Denied" };
+      }
+      state.session.touch(now);
+      if (needsBrokerage(operation) && !state.session.isBrokerageAuthenticated())
+        return badRequest("no bridge");
+      const epoch = state.epochState;
+      if (operation.requires.includes("iserver-accounts-preflight") && !epoch.accountsQueried) {
+        return fail(500, "Please query /accounts first");
+      }
+      if (operation.requires.includes("portfolio-accounts-preflight") && !epoch.portfolioQueried) {
+        return fail(500, "Please query /portfolio/accounts first");
+      }
+      return route(
+        {
+          operationId: operation.operationId,
+          method: input.method,
+          path: path as string,
+          params: matched.params,
+          query: input.url.searchParams,
+          body: input.body,
+          now,
+          sequence,
+          source: input.source,
+        },
+        state,
+      );
+    } finally {
+      release();
+    }
+  })();
+  recordRequest(state, {
+    sequence,
+    at: now,
+    operationId: operation.operationId,
+    method: input.method,
+    path: path as string,
+    status: response.status,
+  });
+  return response;
+}

@@ -1,0 +1,69 @@
+// The simulator as msw request handlers: one handler per CPAPI operation of the contracts (so a test can
+// prepend its own override with server.use), all answering through the same pipeline. Every answer carries
+// `x-ibkr-simulator: 1`, which the client turns into the "simulated" label on everything it returns.
+import { type HttpHandler, HttpResponse, http } from "msw";
+import { CPAPI_OPERATIONS, type CpapiOperationId } from "../../generated/cpapi/operations.gen.ts";
+import { API_PREFIX, handleRequest, type PipelineOutput } from "./gateway.ts";
+import type { SimulatorState } from "./state.ts";
+
+export const SIMULATOR_HEADER = "x-ibkr-simulator";
+/** Set by the HTTPS server to the socket address; in-process callers are "local". */
+export const SOURCE_HEADER = "x-simulator-source";
+
+export function toResponse(output: PipelineOutput): Response {
+  if ("networkError" in output) return HttpResponse.error();
+  const headers = { [SIMULATOR_HEADER]: "1" };
+  if (output.text !== undefined) {
+    return new HttpResponse(output.text, {
+      status: output.status,
+      headers: { ...headers, "content-type": "text/plain; charset=utf-8" },
+    });
+  }
+  return HttpResponse.json(output.body ?? null, { status: output.status, headers });
+}
+
+async function readBody(request: Request): Promise<{ ok: true; body: unknown } | { ok: false }> {
+  if (request.method === "GET" || request.method === "HEAD") return { ok: true, body: undefined };
+  const text = await request.text();
+  if (text.trim() === "") return { ok: true, body: undefined };
+  try {
+    return { ok: true, body: JSON.parse(text) };
+  } catch {
+    return { ok: false };
+  }
+}
+
+const METHODS = {
+  GET: http.get,
+  POST: http.post,
+  DELETE: http.delete,
+  PUT: http.put,
+  PATCH: http.patch,
+} as const;
+
+export function apiHandlers(state: SimulatorState): HttpHandler[] {
+  const resolver = async ({ request }: { request: Request }) => {
+    const parsed = await readBody(request);
+    if (!parsed.ok) {
+      return toResponse({
+        status: 400,
+        body: { error: "Bad Request: body is not valid JSON", statusCode: 400 },
+      });
+    }
+    const output = handleRequest(state, {
+      method: request.method,
+      url: new URL(request.url),
+      body: parsed.body,
+      source: request.headers.get(SOURCE_HEADER) ?? "local",
+    });
+    return toResponse(output);
+  };
+  const handlers = (Object.keys(CPAPI_OPERATIONS) as CpapiOperationId[]).map((id) => {
+    const operation = CPAPI_OPERATIONS[id];
+    const path = operation.path.replace(/\{([^}]+)\}/g, ":$1");
+    return METHODS[operation.method](`*${API_PREFIX}${path}`, resolver);
+  });
+  // GET /logout is answered too, and anything else under the API prefix is a 404 from the gateway.
+  handlers.push(http.get(`*${API_PREFIX}/logout`, resolver), http.all(`*${API_PREFIX}/*`, resolver));
+  return handlers;
+}
