@@ -117,8 +117,9 @@ export function quoteAt(model: PriceModel, instrument: Instrument, ms: number, s
     last,
     bid,
     ask,
-    bidSize: intBetween(1, 30, seed, instrument.conid, minute, "bid"),
-    askSize: intBetween(1, 30, seed, instrument.conid, minute, "ask"),
+    // In round lots; ETFs show deep books, so their sizes reach the thousands ("1,300").
+    bidSize: intBetween(1, stock.type === "ETF" ? 2_500 : 30, seed, instrument.conid, minute, "bid"),
+    askSize: intBetween(1, stock.type === "ETF" ? 2_500 : 30, seed, instrument.conid, minute, "ask"),
     lastSize: intBetween(1, 500, seed, instrument.conid, minute, "last"),
     volume,
     open,

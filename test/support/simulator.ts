@@ -60,8 +60,12 @@ export function testSimulator(options: SimulatorOptions & { startAt?: number } =
         baseUrl: SIM_BASE_URL,
         dispatcher: sim.dispatcher(),
         clock,
+        // Virtual waits overlap like real ones: each ends at its own start + ms, and the clock never goes
+        // back. A few turns of the event loop first let answers already on their way land.
         sleep: async (ms) => {
-          clock.advance(ms);
+          const target = clock.now() + ms;
+          for (let i = 0; i < 30; i += 1) await new Promise((resolve) => setImmediate(resolve));
+          if (clock.now() < target) clock.set(target);
         },
         ...clientOptions,
       });
