@@ -14,8 +14,18 @@ export interface CommandEntry {
 
 export const COMMAND_TABLE: readonly CommandEntry[] = [
   {
+    name: "simulator",
+    describe: "Run the simulated Client Portal Gateway over HTTPS (no IBKR account needed)",
+    load: async () => (await import("./commands/simulator.ts")).simulatorCommand,
+  },
+  {
     name: "tools",
     describe: "List the tools the gateway offers and how to call them",
     load: async () => (await import("./commands/tools.ts")).toolsCommand,
+  },
+  {
+    name: "config",
+    describe: "Create, check and show the configuration file",
+    load: async () => (await import("./commands/config.ts")).configCommand,
   },
 ];

@@ -37,9 +37,20 @@ function baseParser(argv: readonly string[], onOutput: (output: Output) => void)
     .epilog("Docs: docs/README.md. Every tool is also an MCP tool and an SDK method.");
 }
 
-/** The first word that is not a flag, i.e. the command the user asked for. */
+/** Global flags that take a value in the next word (`--config FILE`). */
+const GLOBAL_VALUE_FLAGS = new Set(["--config"]);
+
+/** The first word that is neither a flag nor a global flag's value, i.e. the command the user asked for. */
 function commandWord(argv: readonly string[]): string | undefined {
-  return argv.find((arg) => !arg.startsWith("-"));
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i] as string;
+    if (GLOBAL_VALUE_FLAGS.has(arg)) {
+      i += 1;
+      continue;
+    }
+    if (!arg.startsWith("-")) return arg;
+  }
+  return undefined;
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
