@@ -1,8 +1,9 @@
 // Every top-level command word with its one-line help and the module that implements it. main.ts imports
 // only the module of the word the user typed, which keeps startup fast. Tool commands (accounts, market,
-// orders, ...) come from the generated bindings and are listed here by their group word.
+// orders, ...) come from the generated bindings and are listed here by their command word.
 import type { Argv } from "yargs";
 import type { Output } from "./output.ts";
+import { GROUP_DESCRIPTIONS, TOOL_WORDS } from "./tool-groups.ts";
 
 export type RegisterCommand = (yargs: Argv, output: () => Output) => void;
 
@@ -12,11 +13,35 @@ export interface CommandEntry {
   readonly load: () => Promise<RegisterCommand>;
 }
 
+/** Hand-written subcommands that live under a tool word. */
+const WORD_EXTRAS: Readonly<Record<string, () => Promise<RegisterCommand>>> = {};
+
+const TOOL_ENTRIES: readonly CommandEntry[] = TOOL_WORDS.map((word) => ({
+  name: word,
+  describe: GROUP_DESCRIPTIONS[word] ?? `${word} commands`,
+  load: async () => {
+    const { toolGroupCommand } = await import("./commands/tool-group.ts");
+    const extras = WORD_EXTRAS[word];
+    return toolGroupCommand(word, extras === undefined ? undefined : await extras());
+  },
+}));
+
 export const COMMAND_TABLE: readonly CommandEntry[] = [
+  ...TOOL_ENTRIES,
+  {
+    name: "mcp",
+    describe: "Serve the tools to MCP clients (stdio)",
+    load: async () => (await import("./commands/mcp.ts")).mcpCommand,
+  },
   {
     name: "simulator",
     describe: "Run the simulated Client Portal Gateway over HTTPS (no IBKR account needed)",
     load: async () => (await import("./commands/simulator.ts")).simulatorCommand,
+  },
+  {
+    name: "record",
+    describe: "Record redacted read-only answers of a real Client Portal Gateway as wire fixtures",
+    load: async () => (await import("./commands/record.ts")).recordCommand,
   },
   {
     name: "tools",

@@ -1,49 +1,30 @@
 // Mounts the generated per-tool yargs modules into the command tree. Tools whose command has two words
 // (`accounts list`) are grouped under their first word; one-word commands (`health`) are mounted directly.
-import type { Argv, CommandModule } from "yargs";
-import { type ParsedArgs, TOOL_COMMANDS, type ToolCommandRunner } from "../../generated/bindings/cli.gen.ts";
+// Hand-written commands that share a word (`audit verify`) are mounted in the same group.
+import type { Argv } from "yargs";
+import { TOOL_COMMANDS, type ToolCommandRunner } from "../../generated/bindings/cli.gen.ts";
+import { GROUP_DESCRIPTIONS } from "./tool-groups.ts";
 
-/** One line of help per command group, in the words a trader uses. */
-const GROUP_DESCRIPTIONS: Record<string, string> = {
-  account: "One account's summary and metadata",
-  accounts: "Brokerage accounts of this login",
-  approvals: "Approve order previews",
-  audit: "The tamper-evident audit log",
-  backend: "The broker backend",
-  contracts: "Find and resolve tradable contracts",
-  executions: "Executions (fills)",
-  fundamentals: "Company fundamentals",
-  fx: "Foreign-exchange rates",
-  "kill-switch": "Stop all order submits and modifies",
-  limits: "Live trading limits and their use today",
-  market: "Quotes, bars, depth and trading calendars",
-  news: "News headlines and articles",
-  options: "Option chains and greeks",
-  orders: "Preview, submit, modify, cancel and inspect orders",
-  pnl: "Profit and loss",
-  portfolio: "Portfolio snapshot",
-  positions: "Positions",
-  scanner: "Market scanners",
-  session: "The broker session",
-  transfers: "Deposits and withdrawals",
-};
+/** Registers the tool commands of one command word, plus optional extra subcommands of that word. */
+export function registerToolWord(
+  yargs: Argv,
+  word: string,
+  run: ToolCommandRunner,
+  extras?: (group: Argv) => void,
+): Argv {
+  const commands = TOOL_COMMANDS.filter((command) => command.path[0] === word);
+  const single = commands.find((command) => command.path.length === 1);
+  if (single !== undefined) return yargs.command(single.module(run));
+  return yargs.command(word, GROUP_DESCRIPTIONS[word] ?? `${word} commands`, (sub) => {
+    for (const command of commands) sub.command(command.module(run));
+    extras?.(sub);
+    return sub.demandCommand(1, `Name a ${word} subcommand; run ibkr-agent ${word} --help to see them.`);
+  });
+}
 
+/** Every tool command at once (tests, and tools that list the whole tree). */
 export function registerToolCommands(yargs: Argv, run: ToolCommandRunner): Argv {
-  const groups = new Map<string, CommandModule<object, ParsedArgs>[]>();
-  for (const command of TOOL_COMMANDS) {
-    const module = command.module(run);
-    if (command.path.length === 1) {
-      yargs.command(module);
-      continue;
-    }
-    const group = command.path[0] as string;
-    groups.set(group, [...(groups.get(group) ?? []), module]);
-  }
-  for (const [group, modules] of groups) {
-    yargs.command(group, GROUP_DESCRIPTIONS[group] ?? `${group} commands`, (sub) => {
-      for (const module of modules) sub.command(module);
-      return sub.demandCommand(1, `Name a ${group} subcommand; run ibkr-agent ${group} --help to see them.`);
-    });
-  }
+  const words = [...new Set(TOOL_COMMANDS.map((command) => command.path[0] as string))];
+  for (const word of words) registerToolWord(yargs, word, run);
   return yargs;
 }

@@ -6,44 +6,19 @@
 // audit log sees every call, including refused and denied ones. If the audit event cannot be written, the
 // call fails with AUDIT_WRITE_FAILED and its result is withheld (principle 4: nothing lost).
 import type { ScopeName } from "../../generated/scopes.gen.ts";
-import {
-  FORBIDDEN_TOOLS,
-  isToolName,
-  type OperationName,
-  TOOLS,
-  type ToolName,
-} from "../../generated/tools/registry.gen.ts";
+import { FORBIDDEN_TOOLS, isToolName, TOOLS, type ToolName } from "../../generated/tools/registry.gen.ts";
 import { inputValidator, outputValidator } from "../../generated/tools/validators.gen.ts";
+import type { CallContext, OperationContext, OperationHandlers } from "../core/call-context.ts";
 import type { Clock } from "../core/clock.ts";
 import { GatewayError, toGatewayError } from "../core/gateway-error.ts";
 
-export type FrontDoor = "cli" | "sdk" | "mcp_stdio" | "mcp_http" | "relay" | "system";
-
-/** Who is calling and through which door; built by the front door, trusted by nothing downstream but the gates. */
-export interface CallContext {
-  readonly frontDoor: FrontDoor;
-  /** Local user name or the token subject; never a token. */
-  readonly principal: string;
-  readonly scopes: ReadonlySet<ScopeName>;
-  readonly requestId: string;
-  readonly sessionId?: string;
-  /** True only for a person at an interactive terminal (CLI with a TTY); gates that need a human check it. */
-  readonly interactive?: boolean;
-  /** Front-door facts worth auditing, e.g. the CLI command path or the MCP client name. */
-  readonly metadata?: Readonly<Record<string, string>>;
-}
-
-/** What an operation receives besides its validated arguments. */
-export interface OperationContext extends CallContext {
-  readonly tool: ToolName;
-  /** Counts broker requests for the audit event. */
-  noteBrokerRequest(): void;
-}
-
-export type OperationHandler = (args: Record<string, unknown>, context: OperationContext) => Promise<unknown>;
-
-/** Every workflow function of the contracts must be implemented: the map is exhaustive over OperationName. */
-export type OperationHandlers = Record<OperationName, OperationHandler>;
+export type {
+  CallContext,
+  FrontDoor,
+  OperationContext,
+  OperationHandler,
+  OperationHandlers,
+} from "../core/call-context.ts";
 
 export type ToolCallDecision = "allow" | "deny" | "refuse";
 export type ToolCallStatus = "completed" | "failed" | "uncertain" | "denied_scope" | "refused";

@@ -13,6 +13,7 @@ import {
 import { TOOLS, type ToolName } from "../../generated/tools/registry.gen.ts";
 import { mcpToolErrorResult } from "../core/error-mapping.ts";
 import type { CallContext, Dispatcher } from "../gateway/dispatch.ts";
+import { withErrorBranch } from "./error-schema.ts";
 
 export const SERVER_NAME = "ibkr-agent-gateway";
 
@@ -32,7 +33,7 @@ export function mcpTool(name: ToolName): Tool {
     title: tool.title,
     description: tool.description,
     inputSchema: tool.inputSchema as unknown as Tool["inputSchema"],
-    outputSchema: tool.outputSchema as unknown as Tool["outputSchema"],
+    outputSchema: withErrorBranch(tool.outputSchema) as unknown as Tool["outputSchema"],
     annotations: { title: tool.title, ...tool.annotations },
   };
 }

@@ -3,36 +3,10 @@
 // provenance in words. A few tools name their preferred columns in RENDER_HINTS; everything else works
 // without per-tool code, so a new tool in the contracts renders sensibly on day one.
 import type { ToolName } from "../../../generated/tools/registry.gen.ts";
+import { RENDER_HINTS } from "./hints/index.ts";
 import { renderTable } from "./table.ts";
 
 type Row = Record<string, unknown>;
-
-/** Preferred table columns for result lists whose natural reading order is not alphabetical. */
-const RENDER_HINTS: Partial<Record<ToolName, Record<string, string[]>>> = {
-  ibkr_accounts_list: { accounts: ["account_id", "mode", "alias", "base_currency", "selected"] },
-  ibkr_positions_list: {
-    positions: [
-      "symbol",
-      "contract_id",
-      "quantity",
-      "market_price",
-      "market_value",
-      "average_cost",
-      "unrealized_pnl",
-    ],
-  },
-  ibkr_orders_list: {
-    orders: ["broker_order_id", "symbol", "side", "quantity", "filled_quantity", "order_type", "status"],
-  },
-  ibkr_contracts_search: {
-    candidates: ["contract_id", "symbol", "asset_class", "exchange", "currency", "description"],
-  },
-  ibkr_executions_list: { executions: ["execution_id", "symbol", "side", "quantity", "price", "time"] },
-  ibkr_historical_bars: { bars: ["time", "open", "high", "low", "close", "volume"] },
-  ibkr_audit_tail: {
-    events: ["sequence", "timestamp", "event_type", "tool", "decision", "result_status", "error_code"],
-  },
-};
 
 /** Fields shown elsewhere (banner) or too noisy for a terminal. */
 const HIDDEN = new Set(["source"]);

@@ -16,26 +16,39 @@ describe("result rendering", () => {
     );
   });
 
-  it("renders a simulated account list as a banner, a field list and a table", () => {
+  it("renders a simulated account list as a banner and a table in the hinted column order", () => {
     const text = renderResult("ibkr_accounts_list", {
       source: { backend: "simulator", simulated: true },
-      selected_account: "DU1234567",
       accounts: [
-        { account_id: "DU1234567", mode: "paper", alias: "Paper", base_currency: "USD", selected: true },
-        { account_id: "U7654321", mode: "live", alias: "Main", base_currency: "EUR", selected: false },
+        {
+          account_id: "DU1234567",
+          account_id_hash: "a".repeat(64),
+          display_name: "Paper",
+          account_mode: "paper",
+          base_currency: "USD",
+          account_type: "DEMO",
+          tradable: true,
+        },
+        {
+          account_id: "U7654321",
+          account_id_hash: "b".repeat(64),
+          display_name: "Main",
+          account_mode: "live",
+          base_currency: "EUR",
+          account_type: "INDIVIDUAL",
+          tradable: false,
+        },
       ],
     });
     expect(text).toBe(
       [
         "SIMULATED DATA from the built-in simulator - not a real IBKR account.",
         "",
-        "selected account: DU1234567",
-        "",
         "Accounts (2):",
-        "ACCOUNT ID  MODE   ALIAS  BASE CURRENCY  SELECTED",
-        "----------  -----  -----  -------------  --------",
-        "DU1234567   paper  Paper  USD            true",
-        "U7654321    live   Main   EUR            false",
+        "ACCOUNT ID  ACCOUNT MODE  DISPLAY NAME  BASE CURRENCY  ACCOUNT TYPE  TRADABLE",
+        "----------  ------------  ------------  -------------  ------------  --------",
+        "DU1234567   paper         Paper         USD            DEMO          true",
+        "U7654321    live          Main          EUR            INDIVIDUAL    false",
       ].join("\n"),
     );
   });

@@ -1,0 +1,80 @@
+// Builds the broker of a gateway from its configuration: the in-process simulator (the safe default: no
+// IBKR account, nothing leaves the machine) or a real Client Portal Gateway. Either way the workflows get the
+// same CPAPI client; only its dispatcher differs.
+
+import type { Config, ConfigPaths } from "../config/index.ts";
+import { cpapiClientOptions } from "../config/index.ts";
+import type { Clock } from "../core/clock.ts";
+import { type CpapiClient, createCpapiClient, type LogFn } from "../cpapi/index.ts";
+import { createSimulator, type Simulator } from "../simulator/index.ts";
+import type { Broker } from "../workflows/broker.ts";
+
+/** The simulator answers in-process; this URL only names it (it is never dialled). */
+export const IN_PROCESS_SIMULATOR_URL = "https://localhost:5055/v1/api";
+
+export interface BrokerHandle extends Broker {
+  /** The in-process simulator, when the backend is the simulator (tests drive it through its control API). */
+  readonly simulator: Simulator | null;
+  close(): Promise<void>;
+}
+
+export interface BrokerOptions {
+  readonly config: Config;
+  readonly paths: ConfigPaths;
+  readonly clock?: Clock;
+  /** Use this simulator instead of creating one (tests share one with their assertions). */
+  readonly simulator?: Simulator;
+  readonly log?: LogFn;
+  /** `bench` lifts pacing on both sides, for benchmarks only. */
+  readonly pacingProfile?: "cpapi" | "bench";
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+export function createBroker(options: BrokerOptions): BrokerHandle {
+  const { config, paths } = options;
+  if (config.broker.backend === "simulator") {
+    const simulator =
+      options.simulator ??
+      createSimulator({
+        scenario: config.broker.simulator.scenario,
+        seed: config.broker.simulator.seed,
+        pacing: options.pacingProfile ?? "cpapi",
+        ...(options.clock ? { clock: options.clock } : {}),
+      });
+    // Each process has its own in-process simulator, so pacing is coordinated in memory, not in a file.
+    const client: CpapiClient = createCpapiClient({
+      baseUrl: IN_PROCESS_SIMULATOR_URL,
+      dispatcher: simulator.dispatcher(),
+      pacingProfile: options.pacingProfile ?? "cpapi",
+      keepAliveIntervalMs: config.broker.keep_alive_interval_seconds * 1000,
+      ...(options.clock ? { clock: options.clock } : {}),
+      ...(options.sleep ? { sleep: options.sleep } : {}),
+      ...(options.log ? { log: options.log } : {}),
+    });
+    return {
+      client,
+      simulator,
+      kind: "simulator",
+      loginUrl: "the simulator (it starts logged in; see docs/simulator.md)",
+      source: () => ({ backend: "simulator", simulated: true }),
+      close: () => client.close(),
+    };
+  }
+  const client = createCpapiClient({
+    ...cpapiClientOptions(config, paths),
+    pacingProfile: options.pacingProfile ?? "cpapi",
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.sleep ? { sleep: options.sleep } : {}),
+    ...(options.log ? { log: options.log } : {}),
+  });
+  const origin = new URL(config.broker.base_url).origin;
+  return {
+    client,
+    simulator: null,
+    kind: "client_portal_gateway",
+    loginUrl: `${origin}/`,
+    // A "real" gateway can still be the HTTPS simulator: its answers say so, and so does every output.
+    source: () => ({ backend: "client_portal_gateway", simulated: client.simulated() === true }),
+    close: () => client.close(),
+  };
+}

@@ -1,0 +1,153 @@
+// The composition root: one Gateway per process (or per SDK instance) wires configuration, the audit store,
+// the broker, the workflows and the dispatcher together. Front doors build a CallContext and call
+// `dispatch`; they never reach past this object.
+import { userInfo } from "node:os";
+import type { ScopeName } from "../../generated/scopes.gen.ts";
+import type { ToolName } from "../../generated/tools/registry.gen.ts";
+import {
+  ensureAuditSecret,
+  ensureProfileDir,
+  type LoadConfigOptions,
+  type LoadedConfig,
+  loadConfig,
+} from "../config/index.ts";
+import type { CallContext, FrontDoor } from "../core/call-context.ts";
+import { type Clock, systemClock } from "../core/clock.ts";
+import { uuidv7 } from "../core/ids.ts";
+import { PACKAGE_VERSION } from "../core/version.ts";
+import type { LogFn } from "../cpapi/index.ts";
+import type { Simulator } from "../simulator/index.ts";
+import { openStore, type Store } from "../store/index.ts";
+import { createAccountDirectory, createOperations } from "../workflows/index.ts";
+import { type BrokerHandle, createBroker } from "./broker.ts";
+import { createDispatcher, type Dispatcher, type DispatchOutcome } from "./dispatch.ts";
+import { scanSecrets } from "./secret-scan.ts";
+import { createToolCallAuditor } from "./tool-call-auditor.ts";
+
+export interface GatewayOptions extends LoadConfigOptions {
+  /** An already loaded configuration (wins over file/env/home). */
+  readonly loaded?: LoadedConfig;
+  /** The front door this gateway serves; every call's context names it. */
+  readonly frontDoor: FrontDoor;
+  /** Who acts; default local:<OS user>. */
+  readonly principal?: string;
+  readonly clock?: Clock;
+  /** Tests: a simulator shared with their assertions (backend simulator only). */
+  readonly simulator?: Simulator;
+  readonly pacingProfile?: "cpapi" | "bench";
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly log?: LogFn;
+}
+
+export interface Gateway extends AsyncDisposable {
+  readonly loaded: LoadedConfig;
+  readonly store: Store;
+  readonly broker: BrokerHandle;
+  readonly dispatcher: Dispatcher;
+  /** Scopes the local configuration grants (CLI, SDK, stdio MCP). */
+  readonly localScopes: ReadonlySet<ScopeName>;
+  /** Id of this front-door session (ses_...), on every audit event of its calls. */
+  readonly sessionId: string;
+  readonly principal: string;
+  /** A context for one call through this gateway's front door. */
+  context(overrides?: Partial<Omit<CallContext, "frontDoor">>): CallContext;
+  /** Validates, gates, runs and audits one tool call. */
+  dispatch(tool: string, args: unknown, context?: CallContext): Promise<DispatchOutcome>;
+  /** Tools the local scopes allow. */
+  tools(): ToolName[];
+  close(): Promise<void>;
+}
+
+/** local:<OS user>, restricted to characters that are safe in logs and audit rows. */
+export function localPrincipal(): string {
+  let name = "user";
+  try {
+    name = userInfo().username;
+  } catch {
+    // no passwd entry (some containers)
+  }
+  return `local:${name.replace(/[^A-Za-z0-9._-]/g, "_").slice(0, 64) || "user"}`;
+}
+
+export function requestId(clock: Clock = systemClock): string {
+  return `req_${uuidv7(clock)}`;
+}
+
+export async function composeGateway(options: GatewayOptions): Promise<Gateway> {
+  const clock = options.clock ?? systemClock;
+  const loaded = options.loaded ?? loadConfig(options);
+  const { config, paths } = loaded;
+  ensureProfileDir(paths, config.broker.backend);
+  if (loaded.secrets.mode === "generated-file") ensureAuditSecret(paths);
+  const store = openStore({
+    path: paths.storePath,
+    secrets: loaded.secrets.storeSecrets(),
+    clock,
+    retentionDays: config.audit.retention_days,
+  });
+  let broker: BrokerHandle;
+  try {
+    broker = createBroker({
+      config,
+      paths,
+      clock: options.clock,
+      simulator: options.simulator,
+      pacingProfile: options.pacingProfile,
+      sleep: options.sleep,
+      log: options.log,
+    });
+  } catch (error) {
+    store.close();
+    throw error;
+  }
+  const operations = createOperations({
+    broker,
+    config,
+    clock,
+    store,
+    accounts: createAccountDirectory(clock),
+    startedAt: clock.now(),
+    version: PACKAGE_VERSION,
+  });
+  const dispatcher = createDispatcher({
+    operations,
+    auditor: createToolCallAuditor(store),
+    scanSecrets,
+    clock,
+  });
+  const localScopes = new Set<ScopeName>(config.auth.enabled_scopes as ScopeName[]);
+  const sessionId = `ses_${uuidv7(clock)}`;
+  const principal = options.principal ?? localPrincipal();
+  let closed = false;
+
+  const gateway: Gateway = {
+    loaded,
+    store,
+    broker,
+    dispatcher,
+    localScopes,
+    sessionId,
+    principal,
+    context: (overrides = {}) => ({
+      frontDoor: options.frontDoor,
+      principal,
+      scopes: localScopes,
+      requestId: requestId(clock),
+      sessionId,
+      ...overrides,
+    }),
+    dispatch: (tool, args, context) => dispatcher.dispatch(tool, args, context ?? gateway.context()),
+    tools: () => dispatcher.toolsFor(localScopes),
+    async close() {
+      if (closed) return;
+      closed = true;
+      try {
+        await broker.close();
+      } finally {
+        store.close();
+      }
+    },
+    [Symbol.asyncDispose]: () => gateway.close(),
+  };
+  return gateway;
+}

@@ -1,0 +1,8 @@
+// The gateway layer's surface for the front doors.
+export type { CallContext, FrontDoor } from "../core/call-context.ts";
+export { recordGateway } from "../cpapi/recording/recorder.ts";
+export type { VerifyReport } from "../store/index.ts";
+export { IN_PROCESS_SIMULATOR_URL } from "./broker.ts";
+export type { Dispatcher, DispatchOutcome } from "./dispatch.ts";
+export type { Gateway, GatewayOptions } from "./gateway.ts";
+export { composeGateway, localPrincipal, requestId } from "./gateway.ts";

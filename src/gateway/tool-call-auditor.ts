@@ -1,0 +1,57 @@
+// Writes the one tool_call audit event of every call (design §6, principle 4). Inputs and outputs are
+// recorded as keyed hashes only; the account a call was about is passed as account_id, which the store
+// turns into its keyed hash and never stores raw.
+import { isToolName, TOOLS } from "../../generated/tools/registry.gen.ts";
+import { toWireError } from "../core/gateway-error.ts";
+import type { Store } from "../store/index.ts";
+import type { ToolCallAuditor, ToolCallRecord } from "./dispatch.ts";
+
+const TOOL_NAME = /^[a-z0-9_]{1,64}$/;
+
+function accountOf(input: unknown): string | undefined {
+  if (input === null || typeof input !== "object") return undefined;
+  const value = (input as Record<string, unknown>).account_id;
+  return typeof value === "string" && /^[A-Za-z0-9]{1,32}$/.test(value) ? value : undefined;
+}
+
+export function createToolCallAuditor(store: Store): ToolCallAuditor {
+  return {
+    async recordToolCall(record: ToolCallRecord): Promise<string> {
+      const { context, error } = record;
+      const known = isToolName(record.tool) ? TOOLS[record.tool] : null;
+      const metadata: Record<string, unknown> = {
+        duration_ms: Math.max(0, Math.round(record.durationMs)),
+        broker_requests: record.brokerRequests,
+      };
+      if (known !== null) {
+        metadata.required_scope = known.scope;
+        metadata.tier = known.tier;
+      }
+      if (error !== null) {
+        metadata.retryable = error.retryable;
+        const reasons = error.details?.refusal_reasons;
+        if (Array.isArray(reasons) && reasons.every((r) => typeof r === "string"))
+          metadata.refusal_reasons = reasons;
+      }
+      const account = accountOf(record.input);
+      const event = store.append({
+        event_type: "tool_call",
+        request_id: context.requestId,
+        session_id: context.sessionId ?? context.requestId,
+        principal: context.principal,
+        front_door: context.frontDoor,
+        decision: record.decision,
+        result_status: record.resultStatus,
+        // An unknown name is recorded only when it fits the tool-name pattern (the forbidden generic names do).
+        tool: TOOL_NAME.test(record.tool) ? record.tool : "unknown_tool",
+        scopes: [...context.scopes].sort(),
+        ...(error !== null ? { error_code: error.code } : {}),
+        ...(account !== undefined ? { account_id: account } : {}),
+        input_hash: store.hashCanonical(record.input ?? null),
+        output_hash: store.hashCanonical(error !== null ? toWireError(error) : (record.output ?? null)),
+        metadata,
+      });
+      return event.event_id;
+    },
+  };
+}

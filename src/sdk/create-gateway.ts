@@ -1,0 +1,72 @@
+// The SDK's entry point: `createGateway()` returns one typed method per tool (generated from the contracts)
+// that runs through the same dispatcher, gates and audit as every other front door, and throws a
+// GatewayError (recognise it by `code`) when a call fails. Dispose it (await using, or close()) to release
+// the broker connection and the store.
+import { bindToolMethods, type ToolMethods } from "../../generated/bindings/sdk.gen.ts";
+import type { ScopeName } from "../../generated/scopes.gen.ts";
+import type { ToolInput, ToolName, ToolOutput } from "../../generated/tools/registry.gen.ts";
+import { redactConfig } from "../config/index.ts";
+import type { VerifyReport } from "../gateway/index.ts";
+import { composeGateway, type GatewayOptions } from "../gateway/index.ts";
+
+export interface CreateGatewayOptions {
+  /** Configuration file; default $IBKR_AGENT_CONFIG, else the safe defaults (simulator, read scopes). */
+  readonly config?: string;
+  /** State root; default $IBKR_AGENT_HOME, else ~/.ibkr-agent. */
+  readonly home?: string;
+  /** Environment to read secrets and defaults from (default process.env). */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Recorded as the principal of every call (default local:<OS user>). */
+  readonly principal?: string;
+}
+
+export interface IbkrGateway extends ToolMethods, AsyncDisposable {
+  /** Calls a tool by name (what the typed methods do). */
+  call<N extends ToolName>(name: N, input: ToolInput<N>): Promise<ToolOutput<N>>;
+  /** Tools the configured scopes allow. */
+  tools(): ToolName[];
+  readonly scopes: readonly ScopeName[];
+  /** Which broker answers, and whether it is simulated. */
+  backend(): { backend: string; simulated: boolean };
+  /** The effective configuration with secrets redacted. */
+  config(): unknown;
+  readonly audit: {
+    /** Verifies the audit chain in one pass (no tool scope needed: it reads nothing but the log). */
+    verify(): VerifyReport;
+  };
+  close(): Promise<void>;
+}
+
+/** Internal seam for tests and the front doors built on the SDK. */
+export type SdkInternals = Partial<Pick<GatewayOptions, "clock" | "simulator" | "pacingProfile" | "sleep">>;
+
+export async function createGateway(
+  options: CreateGatewayOptions = {},
+  internals: SdkInternals = {},
+): Promise<IbkrGateway> {
+  const gateway = await composeGateway({
+    frontDoor: "sdk",
+    ...(options.config !== undefined ? { file: options.config } : {}),
+    ...(options.home !== undefined ? { home: options.home } : {}),
+    ...(options.env !== undefined ? { env: options.env } : {}),
+    ...(options.principal !== undefined ? { principal: options.principal } : {}),
+    ...internals,
+  });
+  const call = async <N extends ToolName>(name: N, input: ToolInput<N>): Promise<ToolOutput<N>> => {
+    const outcome = await gateway.dispatch(name, input ?? {});
+    if (!outcome.ok) throw outcome.error;
+    return outcome.result as ToolOutput<N>;
+  };
+  const sdk: IbkrGateway = {
+    ...bindToolMethods(call),
+    call,
+    tools: () => gateway.tools(),
+    scopes: [...gateway.localScopes].sort(),
+    backend: () => gateway.broker.source(),
+    config: () => redactConfig(gateway.loaded.config),
+    audit: { verify: () => gateway.store.verify() },
+    close: () => gateway.close(),
+    [Symbol.asyncDispose]: () => gateway.close(),
+  };
+  return sdk;
+}
