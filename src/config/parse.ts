@@ -7,7 +7,7 @@ import { Compile } from "typebox/compile";
 import type { TLocalizedValidationError } from "typebox/error";
 import { Settings } from "typebox/system";
 import { Value } from "typebox/value";
-import { parseDocument } from "yaml";
+import { createRequire } from "node:module";
 import { type EnvironmentContext, environmentProblems } from "./environment.ts";
 import { literalSecretProblems } from "./literals.ts";
 import { pathResolver } from "./paths.ts";
@@ -15,6 +15,14 @@ import { type ConfigProblem, mergeProblems, pointerSegments, problem } from "./p
 import { ruleProblems } from "./rules.ts";
 import { ConfigSchema, type ConfigValues } from "./schema.ts";
 import { schemaProblems } from "./schema-errors.ts";
+
+// The YAML parser is loaded on first use: with no config file (the safe default) nothing is parsed, and
+// every CLI start-up would otherwise pay for loading it. Parsing is synchronous, so a lazy require it is.
+let yamlModule: typeof import("yaml") | null = null;
+function yaml(): typeof import("yaml") {
+  yamlModule ??= createRequire(import.meta.url)("yaml") as typeof import("yaml");
+  return yamlModule;
+}
 
 const MAX_FILE_BYTES = 1024 * 1024;
 const MAX_REPAIR_ROUNDS = 8;
@@ -51,7 +59,7 @@ function words(code: string): string {
 
 /** YAML syntax problems by line and column; the parser's own message is not used as it quotes the text. */
 function yamlStage(text: string): { data: unknown; problems: ConfigProblem[] } {
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true, strict: true });
+  const doc = yaml().parseDocument(text, { uniqueKeys: true, prettyErrors: true, strict: true });
   if (doc.errors.length > 0) {
     return {
       data: undefined,

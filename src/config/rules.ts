@@ -94,6 +94,10 @@ function brokerRules(c: ConfigValues, report: Report): void {
   if (b.allow_session_compete && !b.allow_session_init) {
     report("broker.allow_session_compete", "needs broker.allow_session_init: true");
   }
+  // Lifting the client's pacing against a real gateway would earn 429s and IBKR's penalty box.
+  if (b.pacing_profile === "bench" && b.backend !== "simulator") {
+    report("broker.pacing_profile", "bench is only for the built-in simulator (backend simulator)");
+  }
   if (b.profile !== undefined) {
     for (const [backend, name] of Object.entries(DEFAULT_PROFILES)) {
       if (name === b.profile && backend !== b.backend) {

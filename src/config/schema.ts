@@ -158,6 +158,11 @@ const broker = section("Which broker the gateway talks to and how.", {
     maximum: 256 * 1024 * 1024,
     description: "Largest broker answer accepted.",
   }),
+  pacing_profile: Type.Enum(["cpapi", "bench"], {
+    default: "cpapi",
+    description:
+      "cpapi: IBKR's rate limits (10 req/s and the per-endpoint limits). bench: limits lifted on the client and the built-in simulator, for benchmarks only; never against a real gateway.",
+  }),
   keep_alive_interval_seconds: seconds(
     "How often the session is tickled to keep it alive (the broker drops idle sessions after a few minutes).",
     60,

@@ -7,7 +7,12 @@ import { chmodSync, existsSync } from "node:fs";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { GatewayError } from "../core/gateway-error.ts";
 
-/** A sliding-window limit: at most `limit` dispatches in any `windowMs` (plus the safety margin). */
+/**
+ * A sliding-window limit: at most `limit` requests in any `windowMs` (plus the safety margin). A request
+ * counts from its dispatch until it finishes, and then at its finish time: the broker saw it somewhere in
+ * between, so spacing the next request from the finish keeps the broker's own window satisfied however late
+ * the request reached it (a busy machine or a slow network can delay it by far more than any margin).
+ */
 export interface RateRule {
   readonly key: string;
   readonly limit: number;
@@ -72,7 +77,8 @@ export interface Coordination {
   /** Runs fn inside one IMMEDIATE transaction (nested calls join the outer one). */
   transaction<T>(fn: () => T): T;
   tryDispatch(request: DispatchRequest, now: number): DispatchDecision;
-  finish(id: string, outcome: FinishOutcome, now: number): void;
+  /** Ends a dispatch; `probe` is what tryDispatch said about it (only a probe can change the back-off). */
+  finish(id: string, outcome: FinishOutcome, now: number, probe?: boolean): void;
   backoff(): BackoffState | null;
   /** Takes or renews a lease; true when `holder` holds it afterwards. */
   tryLease(name: string, holder: string, ttlMs: number, now: number): boolean;
@@ -97,7 +103,7 @@ export interface CoordinationOptions {
 }
 
 const SCHEMA = `
-CREATE TABLE IF NOT EXISTS rate_log (key TEXT NOT NULL, at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS rate_log (key TEXT NOT NULL, at INTEGER NOT NULL, request_id TEXT);
 CREATE INDEX IF NOT EXISTS rate_log_key_at ON rate_log (key, at);
 CREATE TABLE IF NOT EXISTS inflight (
   id TEXT PRIMARY KEY, concurrency_key TEXT, lock_token TEXT, expires_at INTEGER NOT NULL);
@@ -124,6 +130,12 @@ export function openCoordination(options: CoordinationOptions): Coordination {
     // Losing the last pacing rows in a power cut costs nothing but a slower start.
     db.exec("PRAGMA synchronous = NORMAL");
     db.exec(SCHEMA);
+    // Files written before rate entries were tied to their request get the column now.
+    const columns = db.prepare("PRAGMA table_info(rate_log)").all() as { name: string }[];
+    if (!columns.some((column) => column.name === "request_id")) {
+      db.exec("ALTER TABLE rate_log ADD COLUMN request_id TEXT");
+    }
+    db.exec("CREATE INDEX IF NOT EXISTS rate_log_request ON rate_log (request_id)");
   } catch (error) {
     throw new GatewayError("CONFIG_INVALID", {
       message: "The broker coordination file cannot be opened.",
@@ -136,7 +148,8 @@ export function openCoordination(options: CoordinationOptions): Coordination {
   const sql = {
     prune: db.prepare("DELETE FROM rate_log WHERE key = ? AND at <= ?"),
     window: db.prepare("SELECT at FROM rate_log WHERE key = ? AND at > ? ORDER BY at ASC"),
-    logRate: db.prepare("INSERT INTO rate_log (key, at) VALUES (?, ?)"),
+    logRate: db.prepare("INSERT INTO rate_log (key, at, request_id) VALUES (?, ?, ?)"),
+    settleRate: db.prepare("UPDATE rate_log SET at = MAX(at, ?), request_id = NULL WHERE request_id = ?"),
     pruneInflight: db.prepare("DELETE FROM inflight WHERE expires_at <= ?"),
     inflightForKey: db.prepare("SELECT id FROM inflight WHERE concurrency_key = ? AND expires_at > ?"),
     insertInflight: db.prepare(
@@ -160,17 +173,21 @@ export function openCoordination(options: CoordinationOptions): Coordination {
     del: db.prepare("DELETE FROM kv WHERE key = ?"),
   } satisfies Record<string, StatementSync>;
 
+  // Prepared once: exec() would parse these three statements again on every request.
+  const begin = db.prepare("BEGIN IMMEDIATE");
+  const commit = db.prepare("COMMIT");
+  const rollback = db.prepare("ROLLBACK");
   let depth = 0;
   function transaction<T>(fn: () => T): T {
     if (depth > 0) return fn();
-    db.exec("BEGIN IMMEDIATE");
+    begin.run();
     depth += 1;
     try {
       const result = fn();
-      db.exec("COMMIT");
+      commit.run();
       return result;
     } catch (error) {
-      db.exec("ROLLBACK");
+      rollback.run();
       throw error;
     } finally {
       depth -= 1;
@@ -241,7 +258,7 @@ export function openCoordination(options: CoordinationOptions): Coordination {
           } as const;
         }
       }
-      for (const rule of request.rates) sql.logRate.run(rule.key, now);
+      for (const rule of request.rates) sql.logRate.run(rule.key, now, request.id);
       sql.insertInflight.run(
         request.id,
         request.concurrency?.key ?? null,
@@ -259,8 +276,16 @@ export function openCoordination(options: CoordinationOptions): Coordination {
     });
   }
 
-  function finish(id: string, outcome: FinishOutcome, now: number): void {
+  function finish(id: string, outcome: FinishOutcome, now: number, probe = true): void {
+    // The common case - an ordinary request that did not meet a 429 - touches one row and needs no
+    // transaction. Only a 429 or the end of a probe can change the shared back-off state.
+    if (outcome !== "rate_limited" && !probe) {
+      sql.settleRate.run(now, id);
+      sql.deleteInflight.run(id);
+      return;
+    }
     transaction(() => {
+      sql.settleRate.run(now, id);
       sql.deleteInflight.run(id);
       const state = backoff();
       if (outcome === "rate_limited") {

@@ -166,7 +166,7 @@ export function createPacer(options: PacerOptions): Pacer {
         released = true;
         local.delete(id);
         try {
-          coordination.finish(id, outcome, clock.now());
+          coordination.finish(id, outcome, clock.now(), probe);
         } catch {
           // Closed or unwritable: the row expires by its TTL, which is all finishing would have done early.
         }

@@ -92,7 +92,7 @@ export async function composeGateway(options: GatewayOptions): Promise<Gateway> 
       paths,
       clock: options.clock,
       simulator: options.simulator,
-      pacingProfile: options.pacingProfile,
+      pacingProfile: options.pacingProfile ?? config.broker.pacing_profile,
       sleep: options.sleep,
       log: options.log,
     });

@@ -3,17 +3,20 @@
 // brokerage session. Everything the simulator does with hours goes through here.
 
 const NEW_YORK = "America/New_York";
-const FORMAT = new Intl.DateTimeFormat("en-US", {
-  timeZone: NEW_YORK,
-  hourCycle: "h23",
-  year: "numeric",
-  month: "2-digit",
-  day: "2-digit",
-  hour: "2-digit",
-  minute: "2-digit",
-  second: "2-digit",
-  weekday: "short",
-});
+// Created on first use: building an ICU formatter costs milliseconds that every CLI start would pay.
+let format: Intl.DateTimeFormat | null = null;
+const formatter = () =>
+  (format ??= new Intl.DateTimeFormat("en-US", {
+    timeZone: NEW_YORK,
+    hourCycle: "h23",
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+    weekday: "short",
+  }));
 
 export interface WallTime {
   readonly year: number;
@@ -41,7 +44,7 @@ export function newYorkTime(ms: number): WallTime {
   let base = cache.get(minuteKey);
   if (base === undefined) {
     const parts: Record<string, string> = {};
-    for (const part of FORMAT.formatToParts(new Date(minuteKey * 60_000))) parts[part.type] = part.value;
+    for (const part of formatter().formatToParts(new Date(minuteKey * 60_000))) parts[part.type] = part.value;
     const year = Number(parts.year);
     const month = Number(parts.month);
     const day = Number(parts.day);

@@ -21,7 +21,8 @@ const OCTAVES: readonly (readonly [number, number])[] = [
 const NORMALISER = 0.55;
 
 export function roundTick(price: number, tick = 0.01): number {
-  return Math.round(price / tick) * tick;
+  // toFixed drops the binary noise of the multiplication (267.59000000000003 becomes 267.59).
+  return Number((Math.round(price / tick) * tick).toFixed(6));
 }
 
 export interface PriceModel {

@@ -433,3 +433,16 @@ sidecar:
     expect(validateConfigText(text, testEnv({ OLD_SECRET: SECRET, TOKEN_SECRET: SECRET }))).toEqual([]);
   });
 });
+
+describe("broker.pacing_profile", () => {
+  it("refuses the bench profile for a real gateway", () => {
+    const problems = validateConfigText(
+      "audit:\n  secret_env: X_SECRET\nbroker:\n  backend: client_portal_gateway\n  pacing_profile: bench\n",
+      { X_SECRET: "x".repeat(40) },
+    );
+    expect(problems.map((p) => [p.path, p.problem])).toContainEqual([
+      "broker.pacing_profile",
+      "bench is only for the built-in simulator (backend simulator)",
+    ]);
+  });
+});
