@@ -26,11 +26,15 @@ const SECRET_VALUE = [
   /\b[A-Za-z0-9+/]{48,}={0,2}/g,
 ];
 
-/** Replaces secret-looking values in log fields; exported for tests and other sinks. */
+/** IBKR account ids (paper DU..., advisor DF.../F..., live U...): never in logs, whoever logs them. */
+const ACCOUNT_ID = /\b(?:DU|DF|U|F)[0-9]{5,9}\b/g;
+
+/** Replaces secret-looking values and account ids in log fields; exported for tests and other sinks. */
 export function scrubForLog(value: unknown, key = ""): unknown {
   if (SECRET_KEY.test(key)) return "[REDACTED]";
   if (typeof value === "string") {
-    return SECRET_VALUE.reduce((text, pattern) => text.replace(pattern, "[REDACTED]"), value);
+    const scrubbed = SECRET_VALUE.reduce((text, pattern) => text.replace(pattern, "[REDACTED]"), value);
+    return scrubbed.replace(ACCOUNT_ID, "[ACCOUNT]");
   }
   if (Array.isArray(value)) return value.map((item) => scrubForLog(item));
   if (value instanceof Error) return { name: value.name, message: scrubForLog(value.message) };

@@ -6,6 +6,7 @@ import type { Config, ConfigPaths } from "../config/index.ts";
 import { cpapiClientOptions } from "../config/index.ts";
 import type { Clock } from "../core/clock.ts";
 import { type CpapiClient, createCpapiClient, type LogFn } from "../cpapi/index.ts";
+import { createCpapiWebSocket } from "../cpapi/websocket.ts";
 import { createSimulator, type Simulator } from "../simulator/index.ts";
 import type { Broker } from "../workflows/broker.ts";
 
@@ -57,11 +58,13 @@ export function createBroker(options: BrokerOptions): BrokerHandle {
       kind: "simulator",
       loginUrl: "the simulator (it starts logged in; see docs/simulator.md)",
       source: () => ({ backend: "simulator", simulated: true }),
+      websocket: { where: new URL(IN_PROCESS_SIMULATOR_URL).host, open: (h) => simulator.websocket(h) },
       close: () => client.close(),
     };
   }
+  const clientOptions = cpapiClientOptions(config, paths);
   const client = createCpapiClient({
-    ...cpapiClientOptions(config, paths),
+    ...clientOptions,
     pacingProfile: options.pacingProfile ?? "cpapi",
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.sleep ? { sleep: options.sleep } : {}),
@@ -75,6 +78,8 @@ export function createBroker(options: BrokerOptions): BrokerHandle {
     loginUrl: `${origin}/`,
     // A "real" gateway can still be the HTTPS simulator: its answers say so, and so does every output.
     source: () => ({ backend: "client_portal_gateway", simulated: client.simulated() === true }),
+    // The same options, so the websocket makes the very TLS decision the client made (resolveTls).
+    websocket: createCpapiWebSocket(clientOptions),
     close: () => client.close(),
   };
 }

@@ -115,10 +115,21 @@ function describeInvalidInput(tool: ToolName, args: unknown): GatewayError | nul
     // at its parent); keep the one that names the argument.
     .filter((error) => error.keyword !== "additionalProperties")
     .slice(0, 10)
-    .map((error) => ({
-      field: error.instancePath.replace(/^\//, "").replaceAll("/", ".") || "(arguments)",
-      problem: error.keyword === "boolean" ? "is not an argument of this tool" : error.message,
-    }));
+    .map((error) => {
+      const at = error.instancePath.replace(/^\//, "").replaceAll("/", ".");
+      // A missing argument is reported at its parent; name the argument itself.
+      const missing = (error.params as { requiredProperties?: unknown }).requiredProperties;
+      if (error.keyword === "required" && Array.isArray(missing) && missing.length > 0) {
+        return {
+          field: [at, String(missing[0])].filter((part) => part !== "").join("."),
+          problem: "is required",
+        };
+      }
+      return {
+        field: at || "(arguments)",
+        problem: error.keyword === "boolean" ? "is not an argument of this tool" : error.message,
+      };
+    });
   const first = problems[0];
   return new GatewayError("INPUT_INVALID_ARGUMENT", {
     message: first ? `${first.field}: ${first.problem}` : "The arguments do not match the tool's schema.",

@@ -14,8 +14,8 @@ import {
 import type { CallContext, FrontDoor } from "../core/call-context.ts";
 import { type Clock, systemClock } from "../core/clock.ts";
 import { uuidv7 } from "../core/ids.ts";
+import { createLogger, type Logger } from "../core/logger.ts";
 import { PACKAGE_VERSION } from "../core/version.ts";
-import type { LogFn } from "../cpapi/index.ts";
 import type { Simulator } from "../simulator/index.ts";
 import { openStore, type Store } from "../store/index.ts";
 import { createAccountDirectory, createOperations } from "../workflows/index.ts";
@@ -36,7 +36,8 @@ export interface GatewayOptions extends LoadConfigOptions {
   readonly simulator?: Simulator;
   readonly pacingProfile?: "cpapi" | "bench";
   readonly sleep?: (ms: number) => Promise<void>;
-  readonly log?: LogFn;
+  /** Diagnostics; default a logger on stderr at the configured level and format. */
+  readonly logger?: Logger;
 }
 
 export interface Gateway extends AsyncDisposable {
@@ -49,6 +50,7 @@ export interface Gateway extends AsyncDisposable {
   /** Id of this front-door session (ses_...), on every audit event of its calls. */
   readonly sessionId: string;
   readonly principal: string;
+  readonly logger: Logger;
   /** A context for one call through this gateway's front door. */
   context(overrides?: Partial<Omit<CallContext, "frontDoor">>): CallContext;
   /** Validates, gates, runs and audits one tool call. */
@@ -77,6 +79,9 @@ export async function composeGateway(options: GatewayOptions): Promise<Gateway> 
   const clock = options.clock ?? systemClock;
   const loaded = options.loaded ?? loadConfig(options);
   const { config, paths } = loaded;
+  const logger =
+    options.logger ??
+    createLogger({ level: config.logging.level, format: config.logging.format === "json" ? "json" : "text" });
   ensureProfileDir(paths, config.broker.backend);
   if (loaded.secrets.mode === "generated-file") ensureAuditSecret(paths);
   const store = openStore({
@@ -94,7 +99,7 @@ export async function composeGateway(options: GatewayOptions): Promise<Gateway> 
       simulator: options.simulator,
       pacingProfile: options.pacingProfile ?? config.broker.pacing_profile,
       sleep: options.sleep,
-      log: options.log,
+      log: (level, message, fields) => logger[level](message, fields),
     });
   } catch (error) {
     store.close();
@@ -128,6 +133,7 @@ export async function composeGateway(options: GatewayOptions): Promise<Gateway> 
     localScopes,
     sessionId,
     principal,
+    logger,
     context: (overrides = {}) => ({
       frontDoor: options.frontDoor,
       principal,
@@ -136,7 +142,17 @@ export async function composeGateway(options: GatewayOptions): Promise<Gateway> 
       sessionId,
       ...overrides,
     }),
-    dispatch: (tool, args, context) => dispatcher.dispatch(tool, args, context ?? gateway.context()),
+    async dispatch(tool, args, context) {
+      const call = context ?? gateway.context();
+      const outcome = await dispatcher.dispatch(tool, args, call);
+      // One diagnostic line per call, with the request id that also names its audit event; no arguments.
+      logger.debug("tool call", {
+        request_id: call.requestId,
+        tool: tool.slice(0, 64),
+        outcome: outcome.ok ? "ok" : outcome.error.code,
+      });
+      return outcome;
+    },
     tools: () => dispatcher.toolsFor(localScopes),
     async close() {
       if (closed) return;

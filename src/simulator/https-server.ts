@@ -5,8 +5,9 @@
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import { getResponse, type RequestHandler } from "msw";
-import { type CertificatePair, selfSignedCertificate } from "./certificate.ts";
+import type { CertificatePair } from "./certificate.ts";
 import { SOURCE_HEADER } from "./msw-handlers.ts";
+import type { WebSocketServerSide } from "./websocket.ts";
 
 /** Not 5000: that is the real Client Portal Gateway's port, and the two must never be confused. */
 export const DEFAULT_SIMULATOR_PORT = 5055;
@@ -20,6 +21,8 @@ export interface SimulatorServerOptions {
   /** localhost (IPv4 and IPv6 loopback, the default), 127.0.0.1 or ::1. */
   readonly host?: string;
   readonly certificate?: CertificatePair;
+  /** Answers upgrades (the websocket /v1/api/ws); without it every upgrade is dropped. */
+  readonly websocket?: WebSocketServerSide;
 }
 
 export interface SimulatorServer {
@@ -50,7 +53,10 @@ export async function startSimulatorServer(options: SimulatorServerOptions): Pro
   if (!LOOPBACK.has(host)) {
     throw new RangeError("The simulator listens on loopback only (localhost, 127.0.0.1 or ::1).");
   }
-  const certificate = options.certificate ?? (await selfSignedCertificate());
+  // Loaded only when a server starts: certificate generation pulls in an X.509 library that would cost
+  // every CLI start-up tens of milliseconds.
+  const certificate =
+    options.certificate ?? (await (await import("./certificate.ts")).selfSignedCertificate());
   const handle = (
     request: import("node:http").IncomingMessage,
     response: import("node:http").ServerResponse,
@@ -112,6 +118,10 @@ export async function startSimulatorServer(options: SimulatorServerOptions): Pro
       { cert: certificate.cert, key: certificate.key, keepAliveTimeout: 30_000 },
       handle,
     );
+    server.on("upgrade", (request, socket, head) => {
+      if (options.websocket === undefined) socket.destroy();
+      else options.websocket.upgrade(request, socket, head);
+    });
     servers.push(server);
     return server;
   };
@@ -141,6 +151,8 @@ export async function startSimulatorServer(options: SimulatorServerOptions): Pro
     addresses,
     certificatePem: certificate.cert,
     async close() {
+      // Upgraded sockets are no longer the HTTP server's to close, and would keep close() waiting.
+      options.websocket?.closeAll();
       await Promise.all(
         servers.map(
           (server) =>

@@ -14,10 +14,16 @@ import { DEFAULT_PACING, type PacingSettings } from "./pacing.ts";
 import { SCENARIO_NAMES, type Scenario, scenarioByName } from "./scenarios.ts";
 import type { SessionTimings } from "./session.ts";
 import { createSimulatorState, type SimulatorState } from "./state.ts";
+import {
+  createWebSocketHub,
+  type SimWebSocket,
+  type SimWebSocketHandlers,
+  type WebSocketHub,
+} from "./websocket.ts";
 
 export { STOCKS } from "./instruments.ts";
 export { SIMULATOR_HEADER } from "./msw-handlers.ts";
-export type { Scenario, SimulatorControl, SimulatorServer };
+export type { Scenario, SimulatorControl, SimulatorServer, SimWebSocket, SimWebSocketHandlers, WebSocketHub };
 export { DEFAULT_SIMULATOR_PORT, SCENARIO_NAMES };
 
 export interface SimulatorOptions {
@@ -44,7 +50,11 @@ export interface Simulator {
   readonly handlers: RequestHandler[];
   /** An undici dispatcher that answers in-process (for createCpapiClient({ dispatcher })). */
   dispatcher(): Dispatcher;
-  /** Serves the handlers over HTTPS on loopback with a fresh self-signed certificate. */
+  /** An in-process connection to the websocket (/v1/api/ws), speaking the same protocol as over HTTPS. */
+  websocket(handlers: SimWebSocketHandlers): SimWebSocket;
+  /** The websocket's connections and depth subscriptions; push() and heartbeat() for virtual time. */
+  readonly websockets: WebSocketHub;
+  /** Serves the handlers (and the websocket) over HTTPS on loopback with a fresh self-signed certificate. */
   serve(options?: { port?: number; host?: string }): Promise<SimulatorServer>;
 }
 
@@ -79,12 +89,16 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
     ...apiHandlers(state),
     ...(options.httpControl === false ? [] : controlHandlers(control)),
   ];
+  const websockets = createWebSocketHub(state);
   return {
     state,
     control,
     clock: isSimClock(clock) ? clock : clock,
     handlers,
     dispatcher: () => new MswDispatcher(() => handlers),
-    serve: (serveOptions = {}) => startSimulatorServer({ handlers: () => handlers, ...serveOptions }),
+    websocket: (socketHandlers) => websockets.connect(socketHandlers),
+    websockets,
+    serve: (serveOptions = {}) =>
+      startSimulatorServer({ handlers: () => handlers, websocket: websockets.server(), ...serveOptions }),
   };
 }

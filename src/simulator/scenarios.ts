@@ -2,6 +2,7 @@
 // switches; everything after start-up follows the same rules, and tests move on from a scenario with the
 // control API (log in, compete, advance the clock, move a price, fill an order).
 import type { AccountSeed } from "./accounts.ts";
+import { optionConid, STOCKS } from "./instruments.ts";
 
 export type MarketDataMode = "live" | "delayed" | "frozen" | "none";
 
@@ -22,6 +23,8 @@ export interface Scenario {
   readonly ambiguousSearch: boolean;
   /** Question rounds every order is asked before the natural ones; "p12" as a round asks the prompt. */
   readonly forcedQuestions: readonly (readonly string[])[];
+  /** How many first /pnl/partitioned requests of each brokerage session answer the cold {"upnl":{}}. */
+  readonly coldPnlRequests: number;
   readonly accounts: readonly AccountSeed[];
 }
 
@@ -53,6 +56,23 @@ const LIVE: AccountSeed = {
   positions: [{ conid: 265598, quantity: 50, avgPrice: 190.12 }],
 };
 
+// 230 AAPL options (115 strikes, call and put, December 2028) on top of the three stocks: 233 positions,
+// so the broker's 100-row position pages come out full, full and 33 long.
+const AAPL = STOCKS.find((stock) => stock.symbol === "AAPL") as (typeof STOCKS)[number];
+const MANY: AccountSeed = {
+  ...PAPER,
+  positions: [
+    ...PAPER.positions,
+    ...Array.from({ length: 115 }, (_, i) => 150 + i * 2.5).flatMap((strike) =>
+      (["C", "P"] as const).map((right) => ({
+        conid: optionConid(AAPL, "20281215", strike, right),
+        quantity: 1,
+        avgPrice: 10,
+      })),
+    ),
+  ],
+};
+
 const BASE: Omit<Scenario, "name" | "description"> = {
   loggedIn: true,
   brokerage: true,
@@ -63,6 +83,7 @@ const BASE: Omit<Scenario, "name" | "description"> = {
   marketData: "live",
   ambiguousSearch: false,
   forcedQuestions: [],
+  coldPnlRequests: 1,
   accounts: [PAPER],
 };
 
@@ -145,6 +166,19 @@ const LIST: readonly Scenario[] = [
     name: "live-account",
     description: "A live (non-paper) login with account U...: the paper path must refuse it.",
     accounts: [LIVE],
+  },
+  {
+    ...BASE,
+    name: "many-positions",
+    description: "The paper account holds 233 positions (230 of them AAPL options), three pages of 100.",
+    accounts: [MANY],
+  },
+  {
+    ...BASE,
+    name: "slow-pnl",
+    description:
+      'The running P&L takes a while: the first 3 P&L requests of each session answer {"upnl":{}}.',
+    coldPnlRequests: 3,
   },
 ];
 

@@ -3,6 +3,7 @@
 import type { CpapiCallInput, CpapiReply } from "../../generated/cpapi/client.gen.ts";
 import type { CpapiOperationSpec } from "../../generated/cpapi/operations.gen.ts";
 import type { ClientTransport, CpapiClient, TransportCallOptions } from "../cpapi/index.ts";
+import type { CpapiWebSocket } from "../cpapi/websocket.ts";
 
 export type BackendKind = "simulator" | "client_portal_gateway" | "relay";
 
@@ -18,6 +19,8 @@ export interface Broker {
   readonly loginUrl: string;
   /** The source label of the answers, true to what the backend turned out to be. */
   source(): Source;
+  /** The gateway's websocket (market depth), with the client's TLS settings; absent: no websocket. */
+  readonly websocket?: CpapiWebSocket;
 }
 
 /** A transport that reports every request it sends (each upstream call, pre-flights included). */

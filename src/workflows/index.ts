@@ -6,6 +6,7 @@ import { GatewayError } from "../core/gateway-error.ts";
 import { auditOperations } from "./audit/operations.ts";
 import { accountReads } from "./reads/accounts.ts";
 import type { ReadDeps } from "./reads/deps.ts";
+import { depthReads } from "./reads/depth.ts";
 import { marketReads } from "./reads/market.ts";
 import { ordersReads } from "./reads/orders.ts";
 import { portfolioReads } from "./reads/portfolio.ts";
@@ -41,6 +42,7 @@ export function createOperations(deps: WorkflowDeps): OperationHandlers {
     ...accountReads(deps),
     ...portfolioReads(deps),
     ...marketReads(deps),
+    ...depthReads(deps),
     ...ordersReads(deps),
     ...researchReads(deps),
     ...auditOperations(deps),

@@ -94,3 +94,63 @@ describe("the composed gateway", () => {
     expect(steps).toMatchObject({ ready: false, state: "login_required" });
   });
 });
+
+describe("scope denial per tier", () => {
+  it.each([
+    [
+      "preview",
+      "ibkr_order_preview",
+      {
+        account_id: "DU1234567",
+        symbol: "AAPL",
+        side: "buy",
+        quantity: "1",
+        order_type: "limit",
+        limit_price: "100",
+      },
+    ],
+    [
+      "paper",
+      "ibkr_paper_order_submit",
+      { account_id: "DU1234567", approval_id: "ap_0000000000000000", idempotency_key: "key-0000001" },
+    ],
+    [
+      "live",
+      "ibkr_live_order_cancel",
+      { account_id: "DU1234567", broker_order_id: "1", idempotency_key: "key-0000002" },
+    ],
+    ["admin", "ibkr_kill_switch_engage", { reason: "testing the scope gate" }],
+  ])(
+    "refuses a %s tool under the default read scopes, before the broker, and audits it",
+    async (_tier, tool, args) => {
+      const { gateway, sim } = await testGateway();
+      const outcome = await gateway.dispatch(tool, args);
+      expect(outcome.ok ? "ok" : outcome.error.code).toBe("AUTH_MISSING_SCOPE");
+      expect(sim.control.requests()).toEqual([]);
+      expect(gateway.tools()).not.toContain(tool);
+      const events = [...gateway.store.exportEvents()];
+      expect(events.map((e) => [e.tool, e.result_status])).toEqual([[tool, "denied_scope"]]);
+    },
+  );
+});
+
+describe("bad arguments of every kind", () => {
+  it.each([
+    ["a wrong type", { account_id: 1234567 }, "account_id"],
+    ["a missing required argument", {}, "account_id"],
+    ["an unknown argument", { account_id: "DU1234567", verbose: true }, "verbose"],
+    ["a pattern mismatch", { account_id: "DU-1234567" }, "account_id"],
+    ["an oversized string", { account_id: "D".repeat(10_000) }, "account_id"],
+    ["not an object at all", ["DU1234567"], "(arguments)"],
+  ])(
+    "refuses %s with INPUT_INVALID_ARGUMENT naming the field, before the broker",
+    async (_kind, args, field) => {
+      const { gateway, sim } = await testGateway();
+      const outcome = await gateway.dispatch("ibkr_account_metadata", args);
+      if (outcome.ok) throw new Error("expected a refusal");
+      expect(outcome.error.code).toBe("INPUT_INVALID_ARGUMENT");
+      expect(outcome.error.message.startsWith(`${field}:`)).toBe(true);
+      expect(sim.control.requests()).toEqual([]);
+    },
+  );
+});

@@ -22,11 +22,13 @@ describe("scenarios", () => {
         "gateway-down",
         "healthy",
         "live-account",
+        "many-positions",
         "multi-account",
         "no-market-data-subscription",
         "no-session",
         "questions",
         "rate-limited",
+        "slow-pnl",
         "sso-only",
       ].sort(),
     );

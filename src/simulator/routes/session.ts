@@ -5,7 +5,7 @@ import { fail, ok, type Route, SERVER_INFO, type SimRequest, type SimResponse } 
 
 const MAC = "00:00:5E:00:53:01";
 const USER_ID = 123456789;
-const USER_NAME = "simuser01";
+export const USER_NAME = "simuser01";
 
 function authStatus(state: SimulatorState, now: number): Record<string, unknown> {
   const { brokerage } = state.session.snapshot(now);
@@ -35,7 +35,7 @@ function tickle(request: SimRequest, state: SimulatorState): SimResponse {
 }
 
 /** A stable, obviously fake session id for this seed and brokerage session. */
-function sessionToken(state: SimulatorState): string {
+export function sessionToken(state: SimulatorState): string {
   const hex = (state.seed * 2654435761 + state.epochState.epoch * 40503)
     .toString(16)
     .padStart(8, "0")

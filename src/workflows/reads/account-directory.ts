@@ -22,6 +22,8 @@ export interface AccountFacts {
   /** /iserver/accounts lists it (orders can be placed for it). */
   readonly tradable: boolean;
   readonly hasChildAccounts: boolean | undefined;
+  /** Base currency from /portfolio/accounts (`currency`), when the broker gives one. */
+  readonly baseCurrency: string | undefined;
 }
 
 export interface AccountDirectory {
@@ -42,6 +44,19 @@ function portfolioIds(body: unknown): string[] {
     .map((row) => (row !== null && typeof row === "object" ? (row as Record<string, unknown>) : {}))
     .map((row) => row.accountId ?? row.id)
     .filter((id): id is string => typeof id === "string");
+}
+
+/** The account's `currency` in /portfolio/accounts (its base currency). */
+function portfolioCurrency(body: unknown, accountId: string): string | undefined {
+  if (!Array.isArray(body)) return undefined;
+  for (const row of body) {
+    if (row === null || typeof row !== "object") continue;
+    const { accountId: rowAccountId, id, currency } = row as Record<string, unknown>;
+    const rowId = rowAccountId ?? id;
+    if (typeof rowId === "string" && rowId.toUpperCase() === accountId.toUpperCase())
+      return typeof currency === "string" ? currency : undefined;
+  }
+  return undefined;
 }
 
 export function createAccountDirectory(clock: Clock): AccountDirectory {
@@ -99,6 +114,7 @@ export function createAccountDirectory(clock: Clock): AccountDirectory {
         isPaper: typeof brokerage?.isPaper === "boolean" ? brokerage.isPaper : undefined,
         tradable: tradable.some((id) => id.toUpperCase() === accountId.toUpperCase()),
         hasChildAccounts: typeof children === "boolean" ? children : undefined,
+        baseCurrency: portfolioCurrency(listing.portfolio, accountId),
       };
     },
   };

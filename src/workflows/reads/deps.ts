@@ -29,7 +29,11 @@ export interface ReadCall {
 export function readCall(deps: ReadDeps, context: OperationContext): ReadCall {
   return {
     transport: countingTransport(deps.broker.client.transport, () => context.noteBrokerRequest()),
-    source: deps.broker.source(),
+    // Read when the result is built, not when the call starts: a Client Portal Gateway is known to be the
+    // simulator only once one of its replies said so (the first call of a CLI process would say otherwise).
+    get source() {
+      return deps.broker.source();
+    },
     now: deps.clock.now(),
     context,
   };

@@ -17,6 +17,14 @@ describe("logger", () => {
     });
   });
 
+  it("never writes an account id, in values or in free text", () => {
+    expect(scrubForLog({ account: "DU1234567", message: "order for U7654321 refused", count: 5 })).toEqual({
+      account: "[ACCOUNT]",
+      message: "order for [ACCOUNT] refused",
+      count: 5,
+    });
+  });
+
   it("writes JSON lines with bound fields, filtered by level", () => {
     const lines: string[] = [];
     const log = createLogger({
