@@ -3,11 +3,12 @@
 // repeats a key path an earlier one already reported. When the schema finds problems, the offending keys are
 // set aside (their defaults take their place) so the cross-key rules can still report on everything else:
 // one run lists every problem.
+
+import { createRequire } from "node:module";
 import { Compile } from "typebox/compile";
 import type { TLocalizedValidationError } from "typebox/error";
 import { Settings } from "typebox/system";
 import { Value } from "typebox/value";
-import { createRequire } from "node:module";
 import { type EnvironmentContext, environmentProblems } from "./environment.ts";
 import { literalSecretProblems } from "./literals.ts";
 import { pathResolver } from "./paths.ts";
