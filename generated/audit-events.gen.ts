@@ -19,6 +19,7 @@ export const AUDIT_EVENT_TYPES = [
   "approval_created",
   "approval_revoked",
   "audit_anchored",
+  "audit_backed_up",
   "audit_checkpoint",
   "audit_exported",
   "audit_key_rotated",
@@ -278,11 +279,13 @@ export const AUDIT_EVENT_SPECS: Record<AuditEventType, AuditEventSpec> = {
     "category": "audit",
     "description": "The chain head (sequence and chain_hash) was written to an anchor outside the database (a file or another configured sink), so deleting the newest rows cannot go unnoticed. failed when the anchor could not be written.",
     "decisions": [
-      "allow"
+      "allow",
+      "deny"
     ],
     "resultStatuses": [
       "completed",
-      "failed"
+      "failed",
+      "denied_scope"
     ],
     "requiredFields": [],
     "metadataKeys": [
@@ -290,6 +293,26 @@ export const AUDIT_EVENT_SPECS: Record<AuditEventType, AuditEventSpec> = {
       "anchor_chain_hash",
       "anchor_kind",
       "checkpoint_event_id"
+    ],
+    "metadataMaxChars": {}
+  },
+  "audit_backed_up": {
+    "category": "audit",
+    "description": "The store was copied with SQLite's online backup API (`audit backup`), consistent while other processes keep writing; the copy is a complete store that verifies on its own with the same secrets. failed when the copy could not be written. The destination path is never recorded.",
+    "decisions": [
+      "allow",
+      "deny"
+    ],
+    "resultStatuses": [
+      "completed",
+      "failed",
+      "denied_scope"
+    ],
+    "requiredFields": [],
+    "metadataKeys": [
+      "pages",
+      "to_sequence",
+      "backup_sha256"
     ],
     "metadataMaxChars": {}
   },
@@ -316,11 +339,13 @@ export const AUDIT_EVENT_SPECS: Record<AuditEventType, AuditEventSpec> = {
     "category": "audit",
     "description": "A range of events was exported as redacted JSONL with a manifest (first and last sequence, chain hashes, file digest) that `audit verify --export` checks.",
     "decisions": [
-      "allow"
+      "allow",
+      "deny"
     ],
     "resultStatuses": [
       "completed",
-      "failed"
+      "failed",
+      "denied_scope"
     ],
     "requiredFields": [],
     "metadataKeys": [
@@ -338,10 +363,13 @@ export const AUDIT_EVENT_SPECS: Record<AuditEventType, AuditEventSpec> = {
     "category": "audit",
     "description": "The audit secret was rotated. This event is chained under the previous key (its key_id is the old generation); every later event uses new_key_id. The chain continues (prev_hash links across the rotation). Account and identifier hashes change with the generation. Key material is never written.",
     "decisions": [
-      "allow"
+      "allow",
+      "deny"
     ],
     "resultStatuses": [
-      "completed"
+      "completed",
+      "failed",
+      "denied_scope"
     ],
     "requiredFields": [],
     "metadataKeys": [
@@ -360,11 +388,13 @@ export const AUDIT_EVENT_SPECS: Record<AuditEventType, AuditEventSpec> = {
     "description": "Events older than the retention cut-off were deleted, only after a verified export covering them and a checkpoint at the new base; refused (AUDIT_RETENTION_REFUSED) when the range reaches into the retention period (at least 2555 days with live trading) or no verified export covers it.",
     "decisions": [
       "allow",
+      "deny",
       "refuse"
     ],
     "resultStatuses": [
       "completed",
-      "refused"
+      "refused",
+      "denied_scope"
     ],
     "requiredFields": [],
     "metadataKeys": [
@@ -382,11 +412,13 @@ export const AUDIT_EVENT_SPECS: Record<AuditEventType, AuditEventSpec> = {
     "category": "audit",
     "description": "The chain (store) or an export was verified in one streaming pass. completed = intact; failed = a break, a truncated tail (head older than the anchor or the last checkpoint) or an export that does not match its manifest, with error_code AUDIT_CHAIN_INVALID or AUDIT_EXPORT_INVALID. A failure is appended after the current head, so the finding itself is recorded.",
     "decisions": [
-      "allow"
+      "allow",
+      "deny"
     ],
     "resultStatuses": [
       "completed",
-      "failed"
+      "failed",
+      "denied_scope"
     ],
     "requiredFields": [],
     "metadataKeys": [

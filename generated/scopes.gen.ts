@@ -24,6 +24,7 @@ export const TIER_DESCRIPTIONS: Record<Tier, string> = {
 export const SCOPE_NAMES = [
   "ibkr:accounts:read",
   "ibkr:approvals:create",
+  "ibkr:audit:admin",
   "ibkr:audit:export",
   "ibkr:audit:read",
   "ibkr:calendar:read",
@@ -54,6 +55,7 @@ export type ScopeName = (typeof SCOPE_NAMES)[number];
 export const SCOPE_TIERS: Record<ScopeName, Tier> = {
   "ibkr:accounts:read": "read",
   "ibkr:approvals:create": "paper",
+  "ibkr:audit:admin": "admin",
   "ibkr:audit:export": "read",
   "ibkr:audit:read": "read",
   "ibkr:calendar:read": "read",
@@ -83,6 +85,7 @@ export const SCOPE_TIERS: Record<ScopeName, Tier> = {
 export const SCOPE_DESCRIPTIONS: Record<ScopeName, string> = {
   "ibkr:accounts:read": "List the brokerage accounts of the login and read their metadata.",
   "ibkr:approvals:create": "Approve a preview so it can be submitted once. Not offered to agents when approvals must come from a human.",
+  "ibkr:audit:admin": "Maintain the audit log from the operator's terminal - rotate its key, purge old events after a verified export, back up the store. No tool needs it and it is not granted by default.",
   "ibkr:audit:export": "Export redacted audit events in bulk.",
   "ibkr:audit:read": "Read the verified tail of the audit log.",
   "ibkr:calendar:read": "Read trading sessions and exchange holidays.",

@@ -14,7 +14,9 @@ export interface CommandEntry {
 }
 
 /** Hand-written subcommands that live under a tool word. */
-const WORD_EXTRAS: Readonly<Record<string, () => Promise<RegisterCommand>>> = {};
+const WORD_EXTRAS: Readonly<Record<string, () => Promise<RegisterCommand>>> = {
+  audit: async () => (await import("./commands/audit.ts")).auditCommands,
+};
 
 const TOOL_ENTRIES: readonly CommandEntry[] = TOOL_WORDS.map((word) => ({
   name: word,
@@ -27,6 +29,11 @@ const TOOL_ENTRIES: readonly CommandEntry[] = TOOL_WORDS.map((word) => ({
 }));
 
 export const COMMAND_TABLE: readonly CommandEntry[] = [
+  {
+    name: "tour",
+    describe: "Start here: a guided tour on the built-in simulator (nothing reaches IBKR)",
+    load: async () => (await import("./commands/tour.ts")).tourCommand,
+  },
   ...TOOL_ENTRIES,
   {
     name: "mcp",

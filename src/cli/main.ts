@@ -37,6 +37,9 @@ function baseParser(argv: readonly string[], onOutput: (output: Output) => void)
     .epilog("Docs: docs/README.md. Every tool is also an MCP tool and an SDK method.");
 }
 
+/** Ends a run after yargs reported a usage mistake (unknown command, missing or conflicting flag). */
+class UsageError extends Error {}
+
 /** Global flags that take a value in the next word (`--config FILE`). */
 const GLOBAL_VALUE_FLAGS = new Set(["--config"]);
 
@@ -58,12 +61,17 @@ export async function main(argv: readonly string[]): Promise<number> {
   let exitCode = 0;
   const cli = baseParser(argv, (next) => {
     output = next;
-  }).fail((message, error) => {
-    if (error) throw error;
-    // Usage mistakes (unknown command, missing flag) are input errors: exit 2 like INPUT_* codes.
-    process.stderr.write(`${message}\nRun ibkr-agent --help for usage.\n`);
-    exitCode = 2;
-  });
+  })
+    .fail((message, error) => {
+      if (error) throw error;
+      // Usage mistakes (unknown command, missing flag) are input errors: exit 2 like INPUT_* codes.
+      process.stderr.write(`${message}\nRun ibkr-agent --help for usage.\n`);
+      exitCode = 2;
+    })
+    // yargs still runs the command's handler after reporting a usage mistake; this stops it there.
+    .middleware(() => {
+      if (exitCode === 2) throw new UsageError("usage mistake already reported");
+    });
   const word = commandWord(argv);
   const invoked = COMMAND_TABLE.find((entry) => entry.name === word);
   for (const entry of COMMAND_TABLE) {
@@ -80,6 +88,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     await cli.parseAsync();
   } catch (thrown) {
+    if (thrown instanceof UsageError) return exitCode;
     const { toGatewayError } = await import("../core/gateway-error.ts");
     const { cliExitCode } = await import("../core/error-mapping.ts");
     const error: GatewayError = toGatewayError(thrown);

@@ -2,6 +2,8 @@
 export type { CallContext, FrontDoor } from "../core/call-context.ts";
 export { recordGateway } from "../cpapi/recording/recorder.ts";
 export type { VerifyReport } from "../store/index.ts";
+export type { AuditEventView, AuditProcedures } from "../workflows/audit/index.ts";
+export { createAuditProcedures } from "../workflows/audit/index.ts";
 export { IN_PROCESS_SIMULATOR_URL } from "./broker.ts";
 export type { Dispatcher, DispatchOutcome } from "./dispatch.ts";
 export type { Gateway, GatewayOptions } from "./gateway.ts";

@@ -93,6 +93,8 @@ function freshEpoch(epoch: number): EpochState {
 }
 
 const MAX_LOG = 10_000;
+/** How far the delayed-data scenario's quotes lag the market. */
+export const DELAYED_DATA_MS = 15 * 60_000;
 
 export function createSimulatorState(options: StateOptions): SimulatorState {
   const { seed, clock, scenario } = options;
@@ -141,7 +143,7 @@ export function createSimulatorState(options: StateOptions): SimulatorState {
     },
     quote(instrument, now) {
       const mode = state.marketData;
-      if (mode === "delayed") return quoteAt(prices, instrument, now - 15 * 60_000, seed);
+      if (mode === "delayed") return quoteAt(prices, instrument, now - DELAYED_DATA_MS, seed);
       if (mode === "frozen") return { ...quoteAt(prices, instrument, lastCloseAt(now), seed), closed: true };
       return quoteAt(prices, instrument, now, seed);
     },

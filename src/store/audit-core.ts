@@ -180,11 +180,15 @@ function checkKeyContinuity(core: AuditCore, head: Head, keys: KeyGeneration): v
   if (head.key_id === null) return;
   if (head.event_type === "audit_key_rotated") {
     const row = core.sql.payloadAt.get(head.sequence) as { payload: string } | undefined;
-    const next = row
-      ? (JSON.parse(row.payload) as { metadata?: { new_key_id?: string } }).metadata?.new_key_id
+    const parsed = row
+      ? (JSON.parse(row.payload) as { result_status?: string; metadata?: { new_key_id?: string } })
       : null;
-    if (next !== keys.keyId) throw keyRotatedError(String(next), keys.keyId);
-    return;
+    // A denied or failed rotation attempt is recorded under the same event type but changes no key.
+    if (parsed?.result_status === "completed") {
+      const next = parsed.metadata?.new_key_id;
+      if (next !== keys.keyId) throw keyRotatedError(String(next), keys.keyId);
+      return;
+    }
   }
   if (head.key_id !== keys.keyId) throw keyRotatedError(head.key_id, keys.keyId);
 }

@@ -79,7 +79,7 @@ export function parseAnchor(text: string): Anchor {
 }
 
 export interface AnchorRecordOptions {
-  readonly anchorKind: "file" | "command";
+  readonly anchorKind: "file" | "stdout" | "command";
   /** When the anchor could not be written: the error code of that failure. */
   readonly errorCode?: ErrorCode;
 }

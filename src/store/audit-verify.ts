@@ -249,8 +249,15 @@ function scan(core: AuditCore, start: StartPoint | null, options: ScanOptions): 
         rotationTarget = null;
       }
       if (eventType === "audit_key_rotated") {
-        const parsed = JSON.parse(payload) as { metadata?: { new_key_id?: unknown } };
-        rotationTarget = typeof parsed.metadata?.new_key_id === "string" ? parsed.metadata.new_key_id : null;
+        const parsed = JSON.parse(payload) as {
+          result_status?: unknown;
+          metadata?: { new_key_id?: unknown };
+        };
+        // Only a completed rotation hands the chain to a new key (denied and failed attempts are logged too).
+        rotationTarget =
+          parsed.result_status === "completed" && typeof parsed.metadata?.new_key_id === "string"
+            ? parsed.metadata.new_key_id
+            : null;
       }
       keyIds.add(keyId);
 

@@ -18,7 +18,7 @@ describe("ibkr-agent CLI", () => {
     expect(result.stdout).toMatch(
       /^ibkr_accounts_list\s+read\s+ibkr:accounts:read\s+ibkr-agent accounts list$/m,
     );
-    expect(result.stdout).toContain("46 tools, 26 scopes,");
+    expect(result.stdout).toContain("46 tools, 27 scopes,");
   });
 
   it("prints stable JSON with --json", async () => {
@@ -26,7 +26,7 @@ describe("ibkr-agent CLI", () => {
     expect(result.code).toBe(0);
     const body = JSON.parse(result.stdout) as { summary: Record<string, number>; tools: { name: string }[] };
     expect(body.summary.tools).toBe(46);
-    expect(body.summary.scopes).toBe(26);
+    expect(body.summary.scopes).toBe(27);
     expect(body.tools.map((tool) => tool.name)).toContain("ibkr_kill_switch_engage");
   });
 

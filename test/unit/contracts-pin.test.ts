@@ -6,10 +6,11 @@ import { SCOPE_NAMES, SCOPE_TIERS } from "../../generated/scopes.gen.ts";
 import { TOOL_NAMES, TOOLS } from "../../generated/tools/registry.gen.ts";
 
 describe("scope table", () => {
-  it("has the 25 scopes of the seed plus ibkr:safety:engage, each with its tier", () => {
+  it("has the 25 scopes of the seed plus ibkr:safety:engage and ibkr:audit:admin, each with its tier", () => {
     expect(SCOPE_TIERS).toEqual({
       "ibkr:accounts:read": "read",
       "ibkr:approvals:create": "paper",
+      "ibkr:audit:admin": "admin",
       "ibkr:audit:export": "read",
       "ibkr:audit:read": "read",
       "ibkr:calendar:read": "read",
@@ -35,7 +36,7 @@ describe("scope table", () => {
       "ibkr:scanner:read": "read",
       "ibkr:transfers:read": "read",
     });
-    expect(SCOPE_NAMES).toHaveLength(26);
+    expect(SCOPE_NAMES).toHaveLength(27);
   });
 });
 

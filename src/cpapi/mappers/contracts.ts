@@ -196,7 +196,8 @@ export function resolveCandidateIds(search: unknown, ctx: { readonly symbol: str
  * ibkr_contract_resolve from searchContracts and the getContractInfo bodies of the candidates. Exactly one
  * stock/ETF row with the symbol must pass the filters: none gives INPUT_INVALID_CONTRACT, several give
  * INPUT_AMBIGUOUS_CONTRACT (details list each candidate's contract_id, exchange and currency), another asset
- * class INPUT_UNSUPPORTED_ASSET_CLASS. The chosen contract's info is required (currency, routes).
+ * class INPUT_UNSUPPORTED_ASSET_CLASS. When an exchange filter leaves several, those whose primary listing is
+ * that exchange win. The chosen contract's info is required (currency, routes).
  */
 export function mapContractResolve(
   search: unknown,
@@ -210,7 +211,7 @@ export function mapContractResolve(
   }
   const byId = indexContractInfos(infos);
   const wanted = ctx.symbol.trim().toUpperCase();
-  const matches: { item: SearchItem; info: WireRecord | undefined; assetClass: AssetClass }[] = [];
+  let matches: { item: SearchItem; info: WireRecord | undefined; assetClass: AssetClass }[] = [];
   for (const item of searchItems(search)) {
     if (item.symbol.toUpperCase() !== wanted) continue;
     const info = byId.get(item.contractId);
@@ -218,6 +219,13 @@ export function mapContractResolve(
     if (!RESOLVABLE.has(assetClass)) continue;
     if (!passes(item, info, assetClass, ctx)) continue;
     matches.push({ item, info, assetClass });
+  }
+  if (matches.length > 1 && ctx.exchange !== undefined) {
+    // Listings of one ticker usually route to the same venues, so only the listing exchange can tell them
+    // apart: an exchange that is the primary listing of some candidates picks those.
+    const wantedExchange = ctx.exchange.toUpperCase();
+    const listed = matches.filter((m) => primaryExchange(m.item, m.info) === wantedExchange);
+    if (listed.length > 0) matches = listed;
   }
   if (matches.length === 0) {
     throw new GatewayError("INPUT_INVALID_CONTRACT", { details: { field: "symbol", reason: "no_match" } });
@@ -251,6 +259,32 @@ export function mapContractResolve(
     exchange: primary,
     currency: ccy,
     valid_exchanges: validExchanges(info),
+  });
+}
+
+export interface ContractFacts {
+  readonly contractId: string;
+  /** The contract's symbol; for derivatives the underlying's (what the trading schedule is asked for). */
+  readonly symbol?: string;
+  readonly assetClass: AssetClass;
+  readonly currency?: string;
+}
+
+/**
+ * What quote tools need to know about one contract, from its getContractInfo body: symbol, asset class and
+ * currency (a snapshot row carries no currency). An info body for another conid is BROKER_RESPONSE_INVALID.
+ */
+export function mapContractFacts(info: unknown, wantedId: string): ContractFacts {
+  const op = "getContractInfo";
+  const body = requireRecord(info, op);
+  if (requireContractId(body.con_id ?? body.conid, op, "con_id") !== wantedId) {
+    throw invalid(op, "con_id", "other_contract");
+  }
+  return compact({
+    contractId: wantedId,
+    symbol: symbol(body.symbol),
+    assetClass: assetClassOf(body.instrument_type),
+    currency: currency(body.currency),
   });
 }
 

@@ -8,6 +8,7 @@ export { accountModeOf, mapAccountMetadata, mapAccountsList } from "./accounts.t
 export type { AssetClass, NotReady, NotReadyReason } from "./common.ts";
 export { assetClassOf, isNotReady, wireDecimal } from "./common.ts";
 export type {
+  ContractFacts,
   ContractFilter,
   ContractResolveContext,
   ContractsSearchContext,
@@ -16,6 +17,7 @@ export type {
   StrikeSelection,
 } from "./contracts.ts";
 export {
+  mapContractFacts,
   mapContractResolve,
   mapContractsSearch,
   mapOptionsChain,
@@ -31,6 +33,7 @@ export type {
   DataProvenance,
   HistoryContext,
   ProvenanceInput,
+  ProvenanceStatus,
   QuoteContext,
   SnapshotContext,
 } from "./marketdata.ts";
@@ -44,6 +47,7 @@ export {
   mapPreviewQuote,
   provenanceOf,
   QUOTE_FIELD_IDS,
+  snapshotAvailability,
 } from "./marketdata.ts";
 export type { OrdersAccountContext, OrdersHistoryContext } from "./orders.ts";
 export {
@@ -77,7 +81,12 @@ export {
 export type { FundamentalsContext, NewsListContext, ScannerContext } from "./research.ts";
 export { mapFundamentals, mapNewsArticle, mapNewsList, mapScannerRun } from "./research.ts";
 export type { HolidaysContext, ScheduleContext } from "./schedule.ts";
-export { mapMarketHolidays, mapMarketSession, SCHEDULE_HORIZON_DAYS } from "./schedule.ts";
+export {
+  isRegularSessionOpen,
+  mapMarketHolidays,
+  mapMarketSession,
+  SCHEDULE_HORIZON_DAYS,
+} from "./schedule.ts";
 export type { RequirementsContext, SessionProbe } from "./session.ts";
 export { mapBackendStatus, mapSessionRenew, mapSessionRequirements, readSession } from "./session.ts";
 export type { WhatIfContext } from "./whatif.ts";

@@ -94,6 +94,14 @@ export function snapshotRow(body: unknown, conid: string): WireRecord {
   throw invalid("getMarketSnapshot", "conid", "row_missing");
 }
 
+/**
+ * What the broker says a snapshot row's data is (6509), before the age rule turns old values stale: the
+ * market-data policy refuses delayed data by this, even when it is also old.
+ */
+export function snapshotAvailability(body: unknown, conid: string): ProvenanceStatus {
+  return provenanceOf({ availability: snapshotRow(body, conid)["6509"], nowMs: 0 }).status;
+}
+
 /** True when the row is the pre-flight answer: only conid/conidEx, no data and no availability yet. */
 export function isSnapshotPreflight(row: WireRecord): boolean {
   if (row["6509"] !== undefined) return false;
@@ -344,9 +352,21 @@ function barsAreScaled(
 }
 
 /**
+ * History's availability code, made delayed when mktDataDelay (ms) says the bars lag the market: without a
+ * real-time subscription mdAvailability can still read S (streaming) while the newest bars are delayed.
+ */
+function historyAvailability(body: WireRecord): unknown {
+  const delay = wireDecimal(body.mktDataDelay);
+  const delayed = delay !== undefined && decimal(delay).greaterThan(0);
+  const status = provenanceOf({ availability: body.mdAvailability, nowMs: 0 }).status;
+  return delayed && status === "live" ? "D" : body.mdAvailability;
+}
+
+/**
  * ibkr_historical_bars from getHistory. Bars are sorted oldest first and the newest MAX_BARS kept; `t` (epoch
  * ms) becomes the bar time; volume is `v` times volumeFactor (IBKR sends US-stock volume in lots) and is left
- * out for midpoint and bid/ask bars, whose `v` is always 0. Provenance comes from mdAvailability.
+ * out for midpoint and bid/ask bars, whose `v` is always 0. Provenance comes from mdAvailability and
+ * mktDataDelay.
  */
 export function mapHistoricalBars(
   history: unknown,
@@ -383,7 +403,7 @@ export function mapHistoricalBars(
       };
     })
     .sort((a, b) => a.t - b.t);
-  const provenance = provenanceOf({ availability: body.mdAvailability, nowMs: ctx.nowMs });
+  const provenance = provenanceOf({ availability: historyAvailability(body), nowMs: ctx.nowMs });
   if (bars.length > MAX_BARS) {
     provenance.warnings.push(
       `The broker returned ${bars.length} bars; only the newest ${MAX_BARS} are shown.`,

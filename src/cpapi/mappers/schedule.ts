@@ -173,6 +173,27 @@ function within(windows: readonly Window[], ms: number): boolean {
   return windows.some((w) => ms >= w.start && ms < w.end);
 }
 
+/** Inside a regular window at ms (windows that started the day before and run past midnight count). */
+function inRegularSession(venue: Venue, fmt: Intl.DateTimeFormat, today: LocalDate, ms: number): boolean {
+  const yesterday = dayPlan(venue, addDays(today, -1), fmt);
+  return within([...dayPlan(venue, today, fmt).regular, ...yesterday.regular], ms);
+}
+
+/**
+ * True when any venue of a getTradingSchedule answer is in its regular session at nowMs. The market-data
+ * policy asks it before refusing an old quote: old values outside regular hours are expected, not a fault.
+ */
+export function isRegularSessionOpen(schedule: unknown, nowMs: number): boolean {
+  for (const entry of requireArray(schedule, OP).filter(isRecord)) {
+    const name = text(entry.exchange);
+    if (name === undefined) continue;
+    const venue = venueOf(schedule, name);
+    const fmt = formatterFor(venue.timeZone);
+    if (inRegularSession(venue, fmt, wallClock(fmt, nowMs).date, nowMs)) return true;
+  }
+  return false;
+}
+
 export interface ScheduleContext {
   /** The exchange asked about (a venue of the schedule must carry it). */
   readonly exchange: string;
@@ -195,7 +216,7 @@ export function mapMarketSession(schedule: unknown, ctx: ScheduleContext): Marke
   const today = wallClock(fmt, ctx.nowMs).date;
   const plan = dayPlan(venue, today, fmt);
   const yesterday = dayPlan(venue, addDays(today, -1), fmt);
-  const regularNow = within([...plan.regular, ...yesterday.regular], ctx.nowMs);
+  const regularNow = inRegularSession(venue, fmt, today, ctx.nowMs);
   const tradingNow = within([...plan.trading, ...yesterday.trading], ctx.nowMs);
   const phase = regularNow ? "regular" : tradingNow ? "extended" : "closed";
 

@@ -17,7 +17,7 @@ import {
 import { roundTick } from "../prices.ts";
 import type { Quote } from "../quotes.ts";
 import { hash32 } from "../random.ts";
-import type { SimulatorState, Subscription } from "../state.ts";
+import { DELAYED_DATA_MS, type SimulatorState, type Subscription } from "../state.ts";
 import { compactVolume, grouped, price, signedChange, tradeTime } from "../wire/format.ts";
 import { badRequest, fail, integerParam, ok, type Route } from "./types.ts";
 
@@ -186,7 +186,13 @@ const getMarketSnapshot: Route = (request, state) => {
     }
     row["6119"] = subscription.serverId;
     row["6509"] = availability(state);
-    row._updated = state.marketData === "none" ? request.now : quote.updatedAt;
+    // A delayed feed delivers each value DELAYED_DATA_MS after it happened; _updated is when it arrived.
+    row._updated =
+      state.marketData === "none"
+        ? request.now
+        : state.marketData === "delayed"
+          ? Math.min(request.now, quote.updatedAt + DELAYED_DATA_MS)
+          : quote.updatedAt;
     row.conid = conid;
     row.conidEx = String(conid);
     row.server_id = subscription.serverId;

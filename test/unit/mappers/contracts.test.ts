@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  mapContractFacts,
   mapContractResolve,
   mapContractsSearch,
   mapOptionsChain,
@@ -337,5 +338,94 @@ describe("option chains", () => {
       () => selectOptionUnderlying(fixture("searchContracts.aapl"), { symbol: "IBM" }),
       "INPUT_INVALID_CONTRACT",
     );
+  });
+});
+
+describe("mapContractResolve with an exchange", () => {
+  // Two listings of one ticker that both route to NYSE and NASDAQ, as US stocks do.
+  const search = [
+    {
+      conid: "990001",
+      symbol: "ACME",
+      companyName: "ACME CORP",
+      description: "NYSE",
+      sections: [{ secType: "STK" }],
+    },
+    {
+      conid: "990002",
+      symbol: "ACME",
+      companyName: "ACME HOLDINGS",
+      description: "NASDAQ",
+      sections: [{ secType: "STK" }],
+    },
+  ];
+  const info = (id: number) => ({
+    con_id: id,
+    symbol: "ACME",
+    instrument_type: "STK",
+    currency: "USD",
+    exchange: "SMART",
+    valid_exchanges: "SMART,NYSE,NASDAQ,IEX",
+    smart_available: true,
+  });
+  const infos = [info(990001), info(990002)];
+
+  it("picks the contract whose primary listing is the exchange", () => {
+    expect(mapContractResolve(search, infos, { symbol: "ACME", exchange: "NYSE" }).contract_id).toBe(
+      "990001",
+    );
+    expect(mapContractResolve(search, infos, { symbol: "ACME", exchange: "nasdaq" }).contract_id).toBe(
+      "990002",
+    );
+  });
+
+  it("stays ambiguous for an exchange that is no candidate's listing", () => {
+    const error = expectGatewayError(
+      () => mapContractResolve(search, infos, { symbol: "ACME", exchange: "IEX" }),
+      "INPUT_AMBIGUOUS_CONTRACT",
+    );
+    expect(error.details?.candidates).toEqual([
+      { contract_id: "990001", exchange: "NYSE", currency: "USD" },
+      { contract_id: "990002", exchange: "NASDAQ", currency: "USD" },
+    ]);
+  });
+});
+
+describe("mapContractFacts", () => {
+  it("reads symbol, asset class and currency of a stock and of an option", () => {
+    expect(mapContractFacts(fixture("getContractInfo.aapl"), "265598")).toEqual({
+      contractId: "265598",
+      symbol: "AAPL",
+      assetClass: "stock",
+      currency: "USD",
+    });
+    const option = {
+      con_id: "610116950",
+      symbol: "AAPL",
+      instrument_type: "OPT",
+      currency: "USD",
+      right: "CALL",
+    };
+    expect(mapContractFacts(option, "610116950")).toEqual({
+      contractId: "610116950",
+      symbol: "AAPL",
+      assetClass: "option",
+      currency: "USD",
+    });
+  });
+
+  it("refuses the info of another contract and a body without a conid", () => {
+    expectGatewayError(
+      () => mapContractFacts(fixture("getContractInfo.aapl"), "8314"),
+      "BROKER_RESPONSE_INVALID",
+      {
+        operation_id: "getContractInfo",
+        field: "con_id",
+        reason: "other_contract",
+      },
+    );
+    expectGatewayError(() => mapContractFacts({ symbol: "AAPL" }, "265598"), "BROKER_RESPONSE_INVALID", {
+      field: "con_id",
+    });
   });
 });

@@ -6,6 +6,7 @@ import {
   mapMarketSnapshot,
   mapOptionGreeks,
   provenanceOf,
+  snapshotAvailability,
 } from "../../../src/cpapi/mappers/index.ts";
 import { clone, expectGatewayError, expectValid, fixture } from "./helpers.ts";
 
@@ -301,5 +302,39 @@ describe("mapCurrencyRate", () => {
       operation_id: "getExchangeRate",
       field: "rate",
     });
+  });
+});
+
+describe("snapshotAvailability", () => {
+  it("says what the broker labels the data, before old values become stale", () => {
+    const delayed = fixture("getMarketSnapshot.delayed");
+    expect(snapshotAvailability(delayed, "265598")).toBe("delayed");
+    const old = quote(delayed, { ...AAPL, nowMs: NOW + 600_000, usStock: true });
+    expect(old.provenance.status).toBe("stale");
+    expect(snapshotAvailability(fixture("getMarketSnapshot.live"), "265598")).toBe("live");
+    expect(snapshotAvailability([{ conid: 265598, "6509": "N" }], "265598")).toBe("unavailable");
+    expect(snapshotAvailability([{ conid: 265598, "31": "1" }], "265598")).toBe("delayed");
+  });
+});
+
+describe("mapHistoricalBars provenance", () => {
+  const CTX = {
+    contractId: "265598",
+    duration: "4d",
+    barSize: "1d",
+    outsideRth: false,
+    dataType: "trades" as const,
+    nowMs: NOW,
+  };
+
+  it("labels bars delayed when mktDataDelay is set, even with mdAvailability S", () => {
+    const body = { ...(clone(fixture("getHistory.aapl-daily")) as object), mktDataDelay: 900000 };
+    expect(mapHistoricalBars(body, CTX).provenance).toEqual({
+      status: "delayed",
+      warnings: ["Delayed market data (typically 15-20 minutes behind)."],
+    });
+    const frozen = { ...(body as object), mdAvailability: "Z" };
+    expect(mapHistoricalBars(frozen, CTX).provenance.status).toBe("frozen");
+    expect(mapHistoricalBars(fixture("getHistory.aapl-daily"), CTX).provenance.status).toBe("live");
   });
 });

@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { mapMarketHolidays, mapMarketSession } from "../../../src/cpapi/mappers/index.ts";
+import {
+  isRegularSessionOpen,
+  mapMarketHolidays,
+  mapMarketSession,
+} from "../../../src/cpapi/mappers/index.ts";
 import { clone, expectGatewayError, expectValid, fixture } from "./helpers.ts";
 
 const closed = (date: string) => ({
@@ -202,5 +206,44 @@ describe("mapMarketHolidays", () => {
     });
     expectValid("ibkr_market_holidays", result);
     expect(result.days).toEqual([{ date: "2025-12-25", kind: "closed" }]);
+  });
+});
+
+describe("isRegularSessionOpen", () => {
+  it("is true only inside a venue's regular hours, not in extended hours, on weekends or holidays", () => {
+    expect(isRegularSessionOpen(NASDAQ, Date.UTC(2025, 11, 16, 19, 35))).toBe(true);
+    expect(isRegularSessionOpen(NASDAQ, Date.UTC(2025, 11, 16, 13, 0))).toBe(false);
+    expect(isRegularSessionOpen(NASDAQ, Date.UTC(2025, 11, 16, 22, 0))).toBe(false);
+    expect(isRegularSessionOpen(NASDAQ, Date.UTC(2025, 11, 20, 15, 0))).toBe(false);
+    expect(isRegularSessionOpen(NASDAQ, Date.UTC(2025, 11, 25, 15, 0))).toBe(false);
+    // The early close of the day after Thanksgiving (13:00 New York).
+    expect(isRegularSessionOpen(NASDAQ, Date.UTC(2025, 10, 28, 17, 30))).toBe(true);
+    expect(isRegularSessionOpen(NASDAQ, Date.UTC(2025, 10, 28, 18, 30))).toBe(false);
+  });
+
+  it("is true when any venue of the answer is in its regular session", () => {
+    const london = {
+      ...NASDAQ[0],
+      exchange: "LSE",
+      timezone: "Europe/London",
+      schedules: [
+        closed("20000101"),
+        closed("20000102"),
+        ...[3, 4, 5, 6, 7].map((d) => ({
+          ...weekday(`2000010${d}`),
+          tradingtimes: [{ openingTime: "0800", closingTime: "1630", cancelDayOrders: "Y", prop: "LIQUID" }],
+        })),
+      ],
+    };
+    // 10:00 in London is 05:00 in New York: only the London venue trades.
+    expect(isRegularSessionOpen([NASDAQ[0], london], Date.UTC(2025, 11, 16, 10, 0))).toBe(true);
+    expect(isRegularSessionOpen(NASDAQ, Date.UTC(2025, 11, 16, 10, 0))).toBe(false);
+    expect(isRegularSessionOpen([], Date.UTC(2025, 11, 16, 19, 35))).toBe(false);
+  });
+
+  it("refuses an answer that is not a list of venues", () => {
+    expectGatewayError(() => isRegularSessionOpen({ error: "x" }, 0), "BROKER_RESPONSE_INVALID", {
+      operation_id: "getTradingSchedule",
+    });
   });
 });
