@@ -10,6 +10,11 @@ type Row = Record<string, unknown>;
 
 /** Fields shown elsewhere (banner) or too noisy for a terminal. */
 const HIDDEN = new Set(["source"]);
+
+/** Keyed hashes (account_id_hash, ...) are for machines matching audit records, not for reading. */
+function hidden(key: string): boolean {
+  return HIDDEN.has(key) || key.endsWith("_hash");
+}
 const MAX_COLUMNS = 8;
 
 function isRecord(value: unknown): value is Row {
@@ -75,7 +80,8 @@ function label(key: string): string {
 }
 
 function tableFor(rows: Row[], preferred: string[] | undefined): string {
-  const keys = preferred ?? [...new Set(rows.flatMap((row) => Object.keys(row)))];
+  const keys =
+    preferred ?? [...new Set(rows.flatMap((row) => Object.keys(row)))].filter((key) => !hidden(key));
   const columns = keys
     .filter((key) => rows.some((row) => row[key] !== undefined))
     .filter((key) => rows.every((row) => !isRecord(row[key]) || isMoney(row[key]) || isProvenance(row[key])))
@@ -101,7 +107,7 @@ export function renderResult(tool: ToolName, result: unknown): string {
   }
   const scalars: [string, string][] = [];
   for (const [key, value] of Object.entries(result)) {
-    if (HIDDEN.has(key)) continue;
+    if (hidden(key)) continue;
     if (Array.isArray(value) && value.some(isRecord)) {
       const rows = value.filter(isRecord);
       blocks.push(
