@@ -4,6 +4,7 @@ import type { Contracts } from "./contracts.ts";
 import type { GeneratedFile } from "./emit.ts";
 import { generateAuditEvents } from "./generators/audit-events.ts";
 import { generateCliBindings, generateSdkBindings } from "./generators/bindings.ts";
+import { generateChecks } from "./generators/checks.ts";
 import { generateCpapi } from "./generators/cpapi.ts";
 import { generateDocs } from "./generators/docs.ts";
 import { generateErrors } from "./generators/errors.ts";
@@ -22,6 +23,7 @@ export const GENERATORS: readonly {
   { name: "questions", run: generateQuestions },
   { name: "cpapi", run: generateCpapi },
   { name: "tools", run: generateTools },
+  { name: "checks", run: generateChecks },
   { name: "sdk-bindings", run: generateSdkBindings },
   { name: "cli-bindings", run: generateCliBindings },
   { name: "tests", run: generateTests },

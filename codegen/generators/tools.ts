@@ -140,8 +140,9 @@ export function isToolName(value: string): value is ToolName {
 }
 
 `;
-  // Validators live in their own module: loading TypeBox's compiler costs about 100 ms, which commands such
-  // as --help and tools list must not pay.
+  // Full TypeBox validators (with error reports) live in their own module: loading TypeBox's compiler costs
+  // about 100 ms. The gateway checks calls with the ahead-of-time checks (checks.gen.ts) and loads this
+  // module only to describe what is wrong with a value that failed.
   const validators = `
 import { Compile, type Validator } from "typebox/compile";
 import { TOOLS, type ToolName } from "./registry.gen.ts";

@@ -10,6 +10,11 @@ if (major < REQUIRED_MAJOR) {
   );
   process.exit(1);
 }
+// `ibkr-agent ... | head` closes the pipe early: that is the reader's choice, not an error to report.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code === "EPIPE") process.exit(0);
+  throw error;
+});
 const args = process.argv.slice(2);
 if (args.length === 1 && args[0] === "--version") {
   // Answered without loading the argument parser: scripts call this often and expect it instantly.

@@ -1,130 +1,13 @@
-// Loading the configuration of a process: the file named by the caller (`--config`) or by
-// $IBKR_AGENT_CONFIG, else the safe defaults (simulator, read scopes, a generated audit secret). A file
-// with any problem is refused as a whole with every problem listed; nothing is guessed.
-import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
-import { Value } from "typebox/value";
-import { canonical } from "../core/decimal.ts";
+// The synchronous configuration loader for commands and tests: the file named by the caller (`--config`) or
+// by $IBKR_AGENT_CONFIG, else the safe defaults (simulator, read scopes, a generated audit secret). A file
+// with any problem is refused as a whole with every problem listed; nothing is guessed. Gateway start-up
+// uses loadConfigAsync (load-core.ts), which loads the parser only when there is a file.
+import { type LoadConfigOptions, type LoadedConfig, loadWith } from "./load-core.ts";
 import { parseConfigText } from "./parse.ts";
-import { type ConfigPaths, expandHome, pathResolver, resolveHome, resolvePaths } from "./paths.ts";
-import { configError, problem } from "./problems.ts";
-import { type Config, ConfigSchema, type ConfigValues } from "./schema.ts";
-import { type SchemaNode, schemaAt } from "./schema-errors.ts";
-import { type ConfigSecrets, createSecrets } from "./secrets.ts";
 
-export interface LoadConfigOptions {
-  /** A config file (from `--config`); wins over $IBKR_AGENT_CONFIG. */
-  readonly file?: string;
-  readonly env?: NodeJS.ProcessEnv;
-  /** State root; wins over $IBKR_AGENT_HOME. */
-  readonly home?: string;
-  /** Check the named environment variables and files (default true; `config show` turns it off). */
-  readonly checkEnvironment?: boolean;
-}
-
-export interface LoadedConfig {
-  readonly config: Config;
-  readonly paths: ConfigPaths;
-  /** "defaults", or the absolute path of the config file. */
-  readonly source: "defaults" | (string & {});
-  /** How the file was chosen: by the caller, by $IBKR_AGENT_CONFIG, or none (defaults). */
-  readonly origin: "option" | "env" | "defaults";
-  readonly secrets: ConfigSecrets;
-}
-
-/** The configuration used when there is no file: every key at its default. */
-export function defaultConfig(): ConfigValues {
-  return Value.Default(ConfigSchema, {}) as ConfigValues;
-}
-
-function readConfigFile(file: string): string {
-  try {
-    return readFileSync(file, "utf8");
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why =
-      code === "ENOENT" ? "does not exist" : code === "EISDIR" ? "is a directory" : "cannot be read";
-    throw configError([problem("", `the file ${why}`)], file);
-  }
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
-    for (const child of Object.values(value)) deepFreeze(child);
-    Object.freeze(value);
-  }
-  return value;
-}
-
-/** A copy with keys in the schema's order, so shown and hashed configs read like the documentation. */
-function inSchemaOrder(node: unknown, schema: SchemaNode | undefined): unknown {
-  if (Array.isArray(node)) return node.map((item) => inSchemaOrder(item, schema?.items));
-  if (node === null || typeof node !== "object") return node;
-  const source = node as Record<string, unknown>;
-  const known = Object.keys(schema?.properties ?? {});
-  const out: Record<string, unknown> = {};
-  for (const key of [...known, ...Object.keys(source).filter((k) => !known.includes(k))]) {
-    if (source[key] !== undefined) out[key] = inSchemaOrder(source[key], schema?.properties?.[key]);
-  }
-  return out;
-}
-
-function decimal(value: string | number | undefined): string | undefined {
-  return value === undefined ? undefined : canonical(value);
-}
-
-/** Fills in what depends on where the file and the state live, and writes decimals one canonical way. */
-export function effectiveConfig(values: ConfigValues, paths: ConfigPaths, env: NodeJS.ProcessEnv): Config {
-  const config = structuredClone(values) as Config;
-  const resolvePath = pathResolver(paths.configFile, env);
-  config.broker.profile = paths.profile;
-  config.broker.coordination_path = paths.coordinationPath;
-  if (config.broker.ca_file !== undefined) config.broker.ca_file = resolvePath(config.broker.ca_file);
-  config.audit.database_path = paths.storePath;
-  const preview = config.order_preview;
-  preview.max_order_quantity = decimal(preview.max_order_quantity);
-  preview.max_order_notional = decimal(preview.max_order_notional);
-  for (const policy of config.live_trading.policies) {
-    policy.max_order_quantity = canonical(policy.max_order_quantity);
-    policy.max_order_notional = canonical(policy.max_order_notional);
-    policy.max_session_notional = decimal(policy.max_session_notional);
-  }
-  const remote = config.remote_mcp;
-  if (remote.audiences.length === 0 && remote.resource !== undefined) remote.audiences = [remote.resource];
-  return deepFreeze(inSchemaOrder(config, schemaAt([])) as Config);
-}
+export type { LoadConfigOptions, LoadedConfig } from "./load-core.ts";
+export { configFileOf, defaultConfig, effectiveConfig, loadConfigAsync } from "./load-core.ts";
 
 export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
-  const env = options.env ?? process.env;
-  const home = resolveHome(env, options.home);
-  const fromEnv =
-    env.IBKR_AGENT_CONFIG !== undefined && env.IBKR_AGENT_CONFIG !== "" ? env.IBKR_AGENT_CONFIG : undefined;
-  const chosen = options.file ?? fromEnv;
-  if (chosen === undefined) {
-    const values = defaultConfig();
-    const paths = resolvePaths(values, { home, configFile: undefined, env });
-    return {
-      config: effectiveConfig(values, paths, env),
-      paths,
-      source: "defaults",
-      origin: "defaults",
-      secrets: createSecrets(values, paths, env),
-    };
-  }
-  const file = resolve(expandHome(chosen, env));
-  const parsed = parseConfigText(readConfigFile(file), {
-    env,
-    file,
-    fromFile: true,
-    checkEnvironment: options.checkEnvironment ?? true,
-  });
-  if (parsed.values === undefined) throw configError(parsed.problems, file);
-  const paths = resolvePaths(parsed.values, { home, configFile: file, env });
-  return {
-    config: effectiveConfig(parsed.values, paths, env),
-    paths,
-    source: file,
-    origin: options.file !== undefined ? "option" : "env",
-    secrets: createSecrets(parsed.values, paths, env),
-  };
+  return loadWith(options, () => parseConfigText);
 }

@@ -6,8 +6,9 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "n
 import { homedir } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { GatewayError } from "../core/gateway-error.ts";
+import { type Backend, DEFAULT_PROFILES } from "./constants.ts";
 import { configError, problem } from "./problems.ts";
-import { type Backend, type ConfigValues, DEFAULT_PROFILES } from "./schema.ts";
+import type { ConfigValues } from "./schema.ts";
 
 export interface ConfigPaths {
   /** $IBKR_AGENT_HOME, default ~/.ibkr-agent. */

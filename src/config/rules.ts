@@ -4,9 +4,10 @@
 // change and never quotes a value.
 import { isIP } from "node:net";
 import type { ErrorCode } from "../../generated/errors.gen.ts";
+import { DEFAULT_PROFILES, LIVE_MIN_RETENTION_DAYS } from "./constants.ts";
 import { parsePinHash } from "./pin.ts";
 import { type ConfigProblem, problem } from "./problems.ts";
-import { type ConfigValues, DEFAULT_PROFILES, LIVE_MIN_RETENTION_DAYS } from "./schema.ts";
+import type { ConfigValues } from "./schema.ts";
 
 /**
  * The exact loopback hosts, as WHATWG URL spells them, for which TLS verification may be skipped and plain

@@ -6,63 +6,42 @@
 // Cross-key rules (a feature flag and its safety flag, live needs a policy, ...) live in rules.ts; checks
 // that need the outside world (environment variables, files) live in environment.ts.
 import { type Static, type TProperties, type TSchema, Type } from "typebox";
-import { SCOPE_NAMES, SCOPE_TIERS, type ScopeName, TIERS } from "../../generated/scopes.gen.ts";
+import { SCOPE_NAMES, TIERS } from "../../generated/scopes.gen.ts";
 
-export const ENV_NAME_PATTERN = "^[A-Z][A-Z0-9_]{0,127}$";
-const ACCOUNT_ID_PATTERN = "^[A-Za-z0-9]{1,32}$";
-export const PROFILE_PATTERN = "^[a-z0-9][a-z0-9-]{0,39}$";
-const KEY_ID_PATTERN = "^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$";
-const POLICY_ID_PATTERN = "^[a-z0-9][a-z0-9_.-]{0,63}$";
-const SYMBOL_PATTERN = "^[A-Za-z0-9 .\\-/]{1,32}$";
-const SCANNER_CODE_PATTERN = "^[A-Z0-9_]{1,64}$";
-const CURRENCY_PATTERN = "^[A-Z]{3}$";
-const POSITIVE_DECIMAL_PATTERN = "^(?:[1-9][0-9]*(?:\\.[0-9]+)?|0\\.[0-9]*[1-9][0-9]*)$";
-const BIND_PATTERN = "^(?:\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$";
-const SCENARIO_PATTERN = "^[a-z0-9][a-z0-9-]{0,63}$";
+import {
+  ACCOUNT_ID_PATTERN,
+  APPROVAL_TTL_BOUNDS,
+  ASSET_CLASSES,
+  BACKENDS,
+  type Backend,
+  BIND_PATTERN,
+  CURRENCY_PATTERN,
+  DEFAULT_PROFILES,
+  ENV_NAME_PATTERN,
+  JWT_ALGORITHMS,
+  KEY_ID_PATTERN,
+  LIVE_MIN_RETENTION_DAYS,
+  POLICY_ID_PATTERN,
+  POSITIVE_DECIMAL_PATTERN,
+  PROFILE_PATTERN,
+  READ_SCOPES,
+  SCANNER_CODE_PATTERN,
+  SCENARIO_PATTERN,
+  SYMBOL_PATTERN,
+} from "./constants.ts";
 
-export const BACKENDS = ["simulator", "client_portal_gateway"] as const;
-export type Backend = (typeof BACKENDS)[number];
-
-/** Profile name used when `broker.profile` is not set: each backend keeps its state apart. */
-export const DEFAULT_PROFILES: Record<Backend, string> = {
-  simulator: "simulator",
-  client_portal_gateway: "client-portal",
+export type { Backend };
+export {
+  APPROVAL_TTL_BOUNDS,
+  ASSET_CLASSES,
+  BACKENDS,
+  DEFAULT_PROFILES,
+  ENV_NAME_PATTERN,
+  JWT_ALGORITHMS,
+  LIVE_MIN_RETENTION_DAYS,
+  PROFILE_PATTERN,
+  READ_SCOPES,
 };
-
-/** Mirrors `AssetClass` in contracts/tools/_defs.yaml (a test keeps the two equal). */
-export const ASSET_CLASSES = [
-  "stock",
-  "etf",
-  "option",
-  "future",
-  "forex",
-  "index",
-  "bond",
-  "fund",
-  "crypto",
-  "other",
-] as const;
-
-/** Asymmetric JWS algorithms only: a shared-key algorithm would let anyone holding the key mint tokens. */
-export const JWT_ALGORITHMS = [
-  "RS256",
-  "RS384",
-  "RS512",
-  "PS256",
-  "PS384",
-  "PS512",
-  "ES256",
-  "ES384",
-  "EdDSA",
-] as const;
-
-/** The approval TTL range the approvals tool contract accepts (ttl_seconds 30..3600). */
-export const APPROVAL_TTL_BOUNDS = { min: 30, max: 3600 } as const;
-/** The seed's floor for keeping audit events when live trading is on (about seven years). */
-export const LIVE_MIN_RETENTION_DAYS = 2555;
-
-/** Default local scopes: every scope of the read tier, nothing that prepares or sends an order. */
-export const READ_SCOPES: readonly ScopeName[] = SCOPE_NAMES.filter((scope) => SCOPE_TIERS[scope] === "read");
 
 const DEFAULT_SCANNERS = ["HOT_BY_VOLUME", "MOST_ACTIVE", "TOP_PERC_GAIN", "TOP_PERC_LOSE"];
 

@@ -3,7 +3,7 @@
 // (live trading, remote MCP) as comments to be read before they are enabled.
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { READ_SCOPES } from "./schema.ts";
+import { READ_SCOPES } from "./constants.ts";
 
 /** The environment variable the starter names for the audit secret. */
 export const STARTER_AUDIT_SECRET_ENV = "IBKR_AGENT_AUDIT_SECRET";

@@ -282,7 +282,7 @@ export function createTransport(options: TransportOptions): ClientTransport {
       if (!PREFLIGHT_MESSAGE.test(message)) return reply;
     } else if (ok && message === null) {
       try {
-        validateResponse(operation, reply.status, reply.body);
+        await validateResponse(operation, reply.status, reply.body);
       } catch (error) {
         if (ORDER_WRITE_OPERATIONS.has(operation.operationId)) {
           throw outcomeUncertain(operation, { reason: "schema_mismatch" });

@@ -2,8 +2,8 @@
 // IBKR account, nothing leaves the machine) or a real Client Portal Gateway. Either way the workflows get the
 // same CPAPI client; only its dispatcher differs.
 
+import { cpapiClientOptions } from "../config/cpapi-options.ts";
 import type { Config, ConfigPaths } from "../config/index.ts";
-import { cpapiClientOptions } from "../config/index.ts";
 import type { Clock } from "../core/clock.ts";
 import { type CpapiClient, createCpapiClient, type LogFn } from "../cpapi/index.ts";
 import { createCpapiWebSocket } from "../cpapi/websocket.ts";

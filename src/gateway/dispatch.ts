@@ -6,8 +6,8 @@
 // audit log sees every call, including refused and denied ones. If the audit event cannot be written, the
 // call fails with AUDIT_WRITE_FAILED and its result is withheld (principle 4: nothing lost).
 import type { ScopeName } from "../../generated/scopes.gen.ts";
+import { inputCheck, outputCheck } from "../../generated/tools/checks.gen.ts";
 import { FORBIDDEN_TOOLS, isToolName, TOOLS, type ToolName } from "../../generated/tools/registry.gen.ts";
-import { inputValidator, outputValidator } from "../../generated/tools/validators.gen.ts";
 import type { CallContext, OperationContext, OperationHandlers } from "../core/call-context.ts";
 import type { Clock } from "../core/clock.ts";
 import { GatewayError, toGatewayError } from "../core/gateway-error.ts";
@@ -106,9 +106,12 @@ const REFUSAL_CODES = new Set<string>([
   "SIDECAR_TIER_REFUSED",
 ]);
 
-function describeInvalidInput(tool: ToolName, args: unknown): GatewayError | null {
-  const validator = inputValidator(tool);
-  if (validator.Check(args)) return null;
+/** Full TypeBox validators, loaded only to explain a value that failed its check (TypeBox's compiler is heavy). */
+const validators = () => import("../../generated/tools/validators.gen.ts");
+
+async function describeInvalidInput(tool: ToolName, args: unknown): Promise<GatewayError | null> {
+  if ((await inputCheck(tool))(args)) return null;
+  const validator = (await validators()).inputValidator(tool);
   const problems = validator
     .Errors(args)
     // An unknown argument is reported twice (as "schema is false" at its path and as additionalProperties
@@ -198,7 +201,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       });
       return audited(tool, args, context, started, 0, { error });
     }
-    const invalid = describeInvalidInput(tool, args);
+    const invalid = await describeInvalidInput(tool, args);
     if (invalid) return audited(tool, args, context, started, 0, { error: invalid });
     const definition = TOOLS[tool];
     if (!context.scopes.has(definition.scope)) {
@@ -222,9 +225,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     } catch (thrown) {
       return audited(tool, args, context, started, brokerRequests, { error: toGatewayError(thrown) });
     }
-    const output = outputValidator(tool);
-    if (!output.Check(result)) {
-      const errors = output.Errors(result);
+    if (!(await outputCheck(tool))(result)) {
+      const errors = (await validators()).outputValidator(tool).Errors(result);
       const error = new GatewayError("OUTPUT_UNSAFE", {
         message: `${tool} produced a result that does not match its contract, so it was withheld.`,
         details: { problems: errors.slice(0, 5).map((e) => `${e.instancePath || "(result)"}: ${e.message}`) },

@@ -4,13 +4,11 @@
 import { userInfo } from "node:os";
 import type { ScopeName } from "../../generated/scopes.gen.ts";
 import type { ToolName } from "../../generated/tools/registry.gen.ts";
-import {
-  ensureAuditSecret,
-  ensureProfileDir,
-  type LoadConfigOptions,
-  type LoadedConfig,
-  loadConfig,
-} from "../config/index.ts";
+// Specific modules, not the config barrel: the barrel also loads the TypeBox schema (about 100 ms), which
+// only a config file or the config commands need.
+import { type LoadConfigOptions, type LoadedConfig, loadConfigAsync } from "../config/load-core.ts";
+import { ensureProfileDir } from "../config/paths.ts";
+import { ensureAuditSecret } from "../config/secrets.ts";
 import type { CallContext, FrontDoor } from "../core/call-context.ts";
 import { type Clock, systemClock } from "../core/clock.ts";
 import { uuidv7 } from "../core/ids.ts";
@@ -77,7 +75,7 @@ export function requestId(clock: Clock = systemClock): string {
 
 export async function composeGateway(options: GatewayOptions): Promise<Gateway> {
   const clock = options.clock ?? systemClock;
-  const loaded = options.loaded ?? loadConfig(options);
+  const loaded = options.loaded ?? (await loadConfigAsync(options));
   const { config, paths } = loaded;
   const logger =
     options.logger ??

@@ -5,7 +5,7 @@
 import { bindToolMethods, type ToolMethods } from "../../generated/bindings/sdk.gen.ts";
 import type { ScopeName } from "../../generated/scopes.gen.ts";
 import type { ToolInput, ToolName, ToolOutput } from "../../generated/tools/registry.gen.ts";
-import { redactConfig } from "../config/index.ts";
+import { redactConfig } from "../config/redact.ts";
 import type { VerifyReport } from "../gateway/index.ts";
 import { composeGateway, type GatewayOptions } from "../gateway/index.ts";
 

@@ -35,11 +35,11 @@ describe("package", () => {
   it("has an explicit exports map without wildcards", () => {
     expect(Object.keys(pkg.exports as object)).toEqual([".", "./package.json"]);
     expect(JSON.stringify(pkg.exports)).not.toContain("*");
-    expect(pkg.bin).toEqual({ "ibkr-agent": "dist/src/cli/bin.js" });
+    expect(pkg.bin).toEqual({ "ibkr-agent": "dist/cli/bin.js" });
   });
 
   it("ships built JavaScript, contracts and docs, and nothing else", () => {
-    expect(packed).toContain("dist/src/cli/bin.js");
+    expect(packed).toContain("dist/cli/bin.js");
     expect(packed).toContain("dist/src/sdk/index.js");
     expect(packed).toContain("dist/src/sdk/index.d.ts");
     expect(packed).toContain("dist/generated/tools/registry.gen.js");
@@ -57,7 +57,7 @@ describe("package", () => {
   });
 
   it("runs the built bin and imports the built SDK", async () => {
-    const version = await run(process.execPath, [join(ROOT, "dist/src/cli/bin.js"), "--version"]);
+    const version = await run(process.execPath, [join(ROOT, "dist/cli/bin.js"), "--version"]);
     expect(version.code).toBe(0);
     expect(version.stdout.trim()).toBe(pkg.version);
     const sdk = await run(process.execPath, [
@@ -80,7 +80,7 @@ describe("package", () => {
       // No older Node on this machine: the check cannot be exercised here.
       return;
     }
-    const result = await run(oldNode, [join(ROOT, "dist/src/cli/bin.js"), "--help"]);
+    const result = await run(oldNode, [join(ROOT, "dist/cli/bin.js"), "--help"]);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("ibkr-agent needs Node.js 24 or newer");
     expect(result.stderr).toContain("Install Node.js 24 LTS");
