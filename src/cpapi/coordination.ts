@@ -6,6 +6,7 @@
 import { chmodSync, existsSync } from "node:fs";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { GatewayError } from "../core/gateway-error.ts";
+import { retryWhileBusy } from "../core/sqlite-busy.ts";
 
 /**
  * A sliding-window limit: at most `limit` requests in any `windowMs` (plus the safety margin). A request
@@ -126,16 +127,26 @@ export function openCoordination(options: CoordinationOptions): Coordination {
   try {
     db = new DatabaseSync(path, { timeout: options.busyTimeoutMs ?? 5_000 });
     if (fresh) chmodSync(path, 0o600);
-    if (path !== ":memory:") db.exec("PRAGMA journal_mode = WAL");
+    const open = db;
+    if (path !== ":memory:") retryWhileBusy(() => open.exec("PRAGMA journal_mode = WAL"));
     // Losing the last pacing rows in a power cut costs nothing but a slower start.
-    db.exec("PRAGMA synchronous = NORMAL");
-    db.exec(SCHEMA);
-    // Files written before rate entries were tied to their request get the column now.
-    const columns = db.prepare("PRAGMA table_info(rate_log)").all() as { name: string }[];
-    if (!columns.some((column) => column.name === "request_id")) {
-      db.exec("ALTER TABLE rate_log ADD COLUMN request_id TEXT");
-    }
-    db.exec("CREATE INDEX IF NOT EXISTS rate_log_request ON rate_log (request_id)");
+    open.exec("PRAGMA synchronous = NORMAL");
+    retryWhileBusy(() => {
+      open.exec("BEGIN IMMEDIATE");
+      try {
+        open.exec(SCHEMA);
+        // Files written before rate entries were tied to their request get the column now.
+        const columns = open.prepare("PRAGMA table_info(rate_log)").all() as { name: string }[];
+        if (!columns.some((column) => column.name === "request_id")) {
+          open.exec("ALTER TABLE rate_log ADD COLUMN request_id TEXT");
+        }
+        open.exec("CREATE INDEX IF NOT EXISTS rate_log_request ON rate_log (request_id)");
+        open.exec("COMMIT");
+      } catch (error) {
+        if (open.isTransaction) open.exec("ROLLBACK");
+        throw error;
+      }
+    });
   } catch (error) {
     throw new GatewayError("CONFIG_INVALID", {
       message: "The broker coordination file cannot be opened.",

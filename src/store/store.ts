@@ -6,6 +6,7 @@ import { DatabaseSync } from "node:sqlite";
 import { type Clock, systemClock } from "../core/clock.ts";
 import { GatewayError } from "../core/gateway-error.ts";
 import { uuidv7 } from "../core/ids.ts";
+import { retryWhileBusy } from "../core/sqlite-busy.ts";
 import {
   type AuditCore,
   appendEvent,
@@ -200,8 +201,8 @@ export function openStore(options: StoreOptions): Store {
   try {
     if (created && !readonly) chmodSync(options.path, 0o600);
     if (!readonly) {
-      db.exec("PRAGMA journal_mode = WAL");
-      applyMigrations(db, new Date(clock.now()).toISOString());
+      retryWhileBusy(() => db.exec("PRAGMA journal_mode = WAL"));
+      retryWhileBusy(() => applyMigrations(db, new Date(clock.now()).toISOString()));
     } else {
       checkedVersion(db);
     }

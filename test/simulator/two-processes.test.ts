@@ -21,14 +21,27 @@ function start(args: string[]) {
   child.stderr.on("data", (chunk) => {
     stderr += String(chunk);
   });
-  const ready = new Promise<void>((ok) => {
-    const check = () => (stdout.includes("ready\n") ? ok() : setTimeout(check, 10));
+  let closed = false;
+  // A worker that dies before it is ready fails the test with its stderr instead of timing out.
+  const ready = new Promise<void>((ok, fail) => {
+    const check = () => {
+      if (stdout.includes("ready\n")) ok();
+      else if (closed) fail(new Error(`worker exited before it was ready: ${stderr}`));
+      else setTimeout(check, 10);
+    };
     check();
   });
   const finished = new Promise<{ code: number | null; last: unknown; stderr: string }>((ok) =>
     child.on("close", (code) => {
+      closed = true;
       const lines = stdout.trim().split("\n");
-      ok({ code, last: JSON.parse(lines[lines.length - 1] as string), stderr });
+      let last: unknown = null;
+      try {
+        last = JSON.parse(lines[lines.length - 1] as string);
+      } catch {
+        last = { unparsed: stdout };
+      }
+      ok({ code, last, stderr });
     }),
   );
   return { ready, finished, go: () => child.stdin.end("go\n") };
