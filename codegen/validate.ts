@@ -125,6 +125,12 @@ function checkErrors(contracts: Contracts, fail: Fail): void {
     const at = `refusal_reasons.${reason.code}`;
     if (!codes.has(reason.parent)) fail(file, `${at}.parent`, `"${reason.parent}" is not a declared error`);
     if (!reason.user_action) fail(file, `${at}.user_action`, "is missing");
+    // A comma in an unquoted flow mapping silently splits the text into a stray key; refuse any such key.
+    const extra = Object.keys(reason).filter(
+      (key) => !["code", "parent", "message", "user_action", "file"].includes(key),
+    );
+    if (extra.length > 0)
+      fail(file, at, `has unknown keys ${extra.join(", ")} (quote text that holds a comma)`);
     if (retired.has(reason.code)) fail(file, at, "is retired and may not be used again");
   }
   for (const [list, entries] of [

@@ -1015,7 +1015,7 @@ export const REFUSAL_REASONS: Record<RefusalReasonCode, RefusalReasonEntry> = {
   "ORDER_ASSET_CLASS_REFUSED": {
     "parent": "ORDER_POLICY_REFUSED",
     "message": "The asset class is not allowed by the preview policy.",
-    "userAction": "Use a stock or ETF"
+    "userAction": "Use a stock or ETF, or ask the operator to widen `order_preview.allowed_asset_classes`."
   },
   "ORDER_FRACTIONAL_REFUSED": {
     "parent": "ORDER_POLICY_REFUSED",
@@ -1025,7 +1025,7 @@ export const REFUSAL_REASONS: Record<RefusalReasonCode, RefusalReasonEntry> = {
   "ORDER_LIMIT_PRICE_REQUIRED": {
     "parent": "ORDER_POLICY_REFUSED",
     "message": "This order type needs its price fields.",
-    "userAction": "Add the limit"
+    "userAction": "Add the limit, stop or trailing values the order type requires."
   },
   "ORDER_MARKET_DATA_STALE": {
     "parent": "ORDER_POLICY_REFUSED",
@@ -1039,7 +1039,7 @@ export const REFUSAL_REASONS: Record<RefusalReasonCode, RefusalReasonEntry> = {
   },
   "ORDER_NOTIONAL_CURRENCY_MISMATCH": {
     "parent": "ORDER_POLICY_REFUSED",
-    "message": "The notional limit is in another currency than the order",
+    "message": "The notional limit is in another currency than the order, so it could not be checked.",
     "userAction": "Ask the operator to set a limit in the order's currency."
   },
   "ORDER_NOTIONAL_LIMIT_REFUSED": {

@@ -64,8 +64,8 @@ export const TOOL_COMMANDS: readonly ToolCommand[] = [
     module: (run) => ({
       command: "create",
       describe: "Approves one stored, unexpired preview (a single order or a whole bracket group) for one submit and returns an approval_id that expires after ttl_seconds.",
-      builder: (yargs) => yargs.option("account", {"type":"string","describe":"Account the preview was made for; it must match the preview.","demandOption":true}).option("preview-id", {"type":"string","describe":"Id of an order preview returned by ibkr_order_preview or ibkr_bracket_order_preview.","demandOption":true}).option("ttl-seconds", {"type":"number","describe":"How many seconds the approval stays valid, from 30 to 3600; 300 when omitted. (default: 300)"}),
-      handler: (argv) => run("ibkr_approvals_create", toolArguments(argv, {"account":"account_id","preview-id":"preview_id","ttl-seconds":"ttl_seconds"}), argv),
+      builder: (yargs) => yargs.option("account", {"type":"string","describe":"Account the preview was made for; it must match the preview.","demandOption":true}).option("acknowledged-question-ids", {"type":"array","describe":"Broker question ids (for example o163) that you accept for this one order after reading them, as named by a BROKER_QUESTION_UNAPPROVED error or expected from the preview's broker_warning. Only questions whose gateway policy is require_approval can be acknowledged; the broker's confirm questions need nothing and refused ones can never be accepted. Empty when omitted."}).option("preview-id", {"type":"string","describe":"Id of an order preview returned by ibkr_order_preview or ibkr_bracket_order_preview.","demandOption":true}).option("ttl-seconds", {"type":"number","describe":"How many seconds the approval stays valid, from 30 to 3600 (the operator may narrow the range); 300 when omitted. It never outlives the preview. (default: 300)"}),
+      handler: (argv) => run("ibkr_approvals_create", toolArguments(argv, {"account":"account_id","acknowledged-question-ids":"acknowledged_question_ids","preview-id":"preview_id","ttl-seconds":"ttl_seconds"}), argv),
     }),
   },
   {

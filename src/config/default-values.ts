@@ -57,6 +57,7 @@ export const DEFAULT_VALUES: ConfigValues = {
   order_preview: {
     enabled: false,
     ttl_seconds: 300,
+    account_modes: ["paper"],
     allowed_asset_classes: ["stock", "etf"],
     allow_fractional: false,
     currency: "USD",
@@ -77,6 +78,7 @@ export const DEFAULT_VALUES: ConfigValues = {
     enabled: false,
     allowed_accounts: [],
     paper_to_live_checklist_acknowledged: false,
+    writer: "broker",
     policies: [],
   },
   market_data: {

@@ -208,6 +208,13 @@ function orderRules(c: ConfigValues, report: Report): void {
     report("live_trading.risk_policy_id", "must be the id of a policy under live_trading.policies", liveCode);
   }
   if (!live.enabled) return;
+  if (!c.order_preview.account_modes.includes("live")) {
+    report(
+      "order_preview.account_modes",
+      "must include live when live trading is enabled: a live order starts as a preview of a live account",
+      liveCode,
+    );
+  }
   if (live.allowed_accounts.length === 0) {
     report(
       "live_trading.allowed_accounts",

@@ -203,6 +203,13 @@ const orderPreview = section(
   {
     enabled: flag("Allow previews."),
     ttl_seconds: seconds("How long a preview stays usable.", 300, 30, 3600),
+    account_modes: Type.Array(Type.Enum(["paper", "live"]), {
+      default: ["paper"],
+      minItems: 1,
+      uniqueItems: true,
+      description:
+        "Account modes (as the broker reports them) a preview may be made for; live is needed for live trading.",
+    }),
     allowed_asset_classes: Type.Array(assetClass, {
       default: ["stock", "etf"],
       minItems: 1,
@@ -320,6 +327,11 @@ const liveTrading = section("Orders on real-money accounts, behind every live ga
   paper_to_live_checklist_acknowledged: flag(
     "The operator completed the paper-to-live checklist of the runbook.",
   ),
+  writer: Type.Enum(["broker", "local_candidate", "refusing"], {
+    default: "broker",
+    description:
+      "broker: send live orders to the configured backend. local_candidate: run every gate and record the order, but never call the broker (rehearsals). refusing: refuse every live write. The CLI's --live-broker flag picks one per command.",
+  }),
   policies: Type.Array(livePolicy, { default: [], maxItems: 50, description: "Live limit policies." }),
 });
 

@@ -66,6 +66,7 @@ safety:
 order_preview:
   enabled: false
   ttl_seconds: 300
+  account_modes: [paper] # add live for live trading
   allowed_asset_classes: [stock, etf]
 
 # Paper orders go only to accounts listed here that the broker also reports as paper accounts.
@@ -92,12 +93,13 @@ audit:
   retention_days: 2555
 
 # Live trading. Read docs/config.md and the operator runbook before enabling it; it also needs
-# safety.live_trading_enabled, order_preview.enabled and a policy.
+# safety.live_trading_enabled, order_preview.enabled with account_modes [paper, live] and a policy.
 # live_trading:
 #   enabled: true
 #   allowed_accounts: [U1234567]
 #   risk_policy_id: small-orders
 #   paper_to_live_checklist_acknowledged: true
+#   writer: broker # or local_candidate (rehearse: every gate, nothing sent) or refusing
 #   policies:
 #     - id: small-orders
 #       currency: USD

@@ -18,6 +18,11 @@ export interface CallContext {
   readonly interactive?: boolean;
   /** Front-door facts worth auditing, e.g. the CLI command path or the MCP client name. */
   readonly metadata?: Readonly<Record<string, string>>;
+  /**
+   * The live order writer for this call (the CLI's --live-broker); absent: live_trading.writer from config.
+   * It can only choose among the writers the gateway has; every gate still runs.
+   */
+  readonly liveWriter?: "broker" | "local_candidate" | "refusing";
 }
 
 /** What an operation receives besides its validated arguments. */

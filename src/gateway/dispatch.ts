@@ -48,6 +48,8 @@ export interface DispatcherOptions {
   readonly auditor: ToolCallAuditor;
   readonly scanSecrets: SecretScanner;
   readonly clock: Clock;
+  /** Tools the configuration offers; others are not listed (calling one still reaches its own refusal). */
+  readonly offered?: (tool: ToolName) => boolean;
 }
 
 export type DispatchOutcome =
@@ -245,7 +247,10 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   }
 
   function toolsFor(scopes: ReadonlySet<ScopeName>): ToolName[] {
-    return (Object.keys(TOOLS) as ToolName[]).filter((name) => scopes.has(TOOLS[name].scope));
+    const offered = options.offered ?? (() => true);
+    return (Object.keys(TOOLS) as ToolName[]).filter(
+      (name) => scopes.has(TOOLS[name].scope) && offered(name),
+    );
   }
 
   return { dispatch, toolsFor };

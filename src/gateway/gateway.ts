@@ -16,7 +16,12 @@ import { createLogger, type Logger } from "../core/logger.ts";
 import { PACKAGE_VERSION } from "../core/version.ts";
 import type { Simulator } from "../simulator/index.ts";
 import { openStore, type Store } from "../store/index.ts";
-import { createAccountDirectory, createOperations } from "../workflows/index.ts";
+import {
+  createAccountDirectory,
+  createWorkflows,
+  type OrderWriters,
+  type WorkflowProcedures,
+} from "../workflows/index.ts";
 import { type BrokerHandle, createBroker } from "./broker.ts";
 import { createDispatcher, type Dispatcher, type DispatchOutcome } from "./dispatch.ts";
 import { scanSecrets } from "./secret-scan.ts";
@@ -36,6 +41,8 @@ export interface GatewayOptions extends LoadConfigOptions {
   readonly sleep?: (ms: number) => Promise<void>;
   /** Diagnostics; default a logger on stderr at the configured level and format. */
   readonly logger?: Logger;
+  /** Order writers that replace the CPAPI writer (an embedding application's own route to the broker). */
+  readonly writers?: OrderWriters;
 }
 
 export interface Gateway extends AsyncDisposable {
@@ -43,6 +50,8 @@ export interface Gateway extends AsyncDisposable {
   readonly store: Store;
   readonly broker: BrokerHandle;
   readonly dispatcher: Dispatcher;
+  /** The operator procedures that are not tools (approvals, kill switch release, arming, reconciliation). */
+  readonly procedures: WorkflowProcedures;
   /** Scopes the local configuration grants (CLI, SDK, stdio MCP). */
   readonly localScopes: ReadonlySet<ScopeName>;
   /** Id of this front-door session (ses_...), on every audit event of its calls. */
@@ -67,6 +76,11 @@ export function localPrincipal(): string {
     // no passwd entry (some containers)
   }
   return `local:${name.replace(/[^A-Za-z0-9._-]/g, "_").slice(0, 64) || "user"}`;
+}
+
+/** Tools this configuration offers at all: an agent never sees ibkr_approvals_create when a human must approve. */
+function offeredTools(config: LoadedConfig["config"]): (tool: ToolName) => boolean {
+  return (tool) => !(tool === "ibkr_approvals_create" && config.approvals.require_human);
 }
 
 export function requestId(clock: Clock = systemClock): string {
@@ -103,7 +117,7 @@ export async function composeGateway(options: GatewayOptions): Promise<Gateway> 
     store.close();
     throw error;
   }
-  const operations = createOperations({
+  const { operations, procedures } = createWorkflows({
     broker,
     config,
     clock,
@@ -111,13 +125,36 @@ export async function composeGateway(options: GatewayOptions): Promise<Gateway> 
     accounts: createAccountDirectory(clock),
     startedAt: clock.now(),
     version: PACKAGE_VERSION,
+    ...(options.writers !== undefined ? { writers: options.writers } : {}),
   });
   const dispatcher = createDispatcher({
     operations,
     auditor: createToolCallAuditor(store),
     scanSecrets,
     clock,
+    offered: offeredTools(config),
   });
+  // Writes a crashed process left pending are settled before this gateway runs its first call (design §10:
+  // at start-up every pending row is resolved by its cOID). Cheap when there are none: one query.
+  let recovering: Promise<void> | null =
+    procedures.recovery.abandoned().length === 0
+      ? null
+      : procedures.recovery
+          .recoverAll({ kind: "system", context: { ...store.systemContext(), principal: "system:recovery" } })
+          .then(
+            (reports) => {
+              for (const report of reports) {
+                logger.info("order write settled at start-up", {
+                  operation: report.operation,
+                  outcome: report.outcome,
+                });
+              }
+            },
+            (error) =>
+              logger.warn("start-up recovery failed; it runs again on the next write or reconcile", {
+                code: (error as { code?: string }).code ?? "INTERNAL_ERROR",
+              }),
+          );
   const localScopes = new Set<ScopeName>(config.auth.enabled_scopes as ScopeName[]);
   const sessionId = `ses_${uuidv7(clock)}`;
   const principal = options.principal ?? localPrincipal();
@@ -128,6 +165,7 @@ export async function composeGateway(options: GatewayOptions): Promise<Gateway> 
     store,
     broker,
     dispatcher,
+    procedures,
     localScopes,
     sessionId,
     principal,
@@ -141,6 +179,10 @@ export async function composeGateway(options: GatewayOptions): Promise<Gateway> 
       ...overrides,
     }),
     async dispatch(tool, args, context) {
+      if (recovering !== null) {
+        await recovering;
+        recovering = null;
+      }
       const call = context ?? gateway.context();
       const outcome = await dispatcher.dispatch(tool, args, call);
       // One diagnostic line per call, with the request id that also names its audit event; no arguments.
@@ -155,6 +197,7 @@ export async function composeGateway(options: GatewayOptions): Promise<Gateway> 
     async close() {
       if (closed) return;
       closed = true;
+      if (recovering !== null) await recovering;
       try {
         await broker.close();
       } finally {

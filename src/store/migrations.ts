@@ -139,6 +139,53 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 2,
+    description: "order workflows: idempotency context and one use per approval, backlog links, order ledger",
+    sql: `
+      -- What a pending write needs to be settled after a crash, without a raw account id or idempotency key:
+      -- the mode, the approval it holds, the request that started it, the process that owns it, the cOIDs it
+      -- sent (context), and how a failed record was settled (resolution decides whether the same key may
+      -- try again: only when nothing can have reached the broker).
+      ALTER TABLE idempotency_records ADD COLUMN mode TEXT CHECK (mode IN ('paper', 'live'));
+      ALTER TABLE idempotency_records ADD COLUMN approval_id TEXT;
+      ALTER TABLE idempotency_records ADD COLUMN origin_request_id TEXT;
+      ALTER TABLE idempotency_records ADD COLUMN owner TEXT;
+      ALTER TABLE idempotency_records ADD COLUMN context TEXT;
+      ALTER TABLE idempotency_records ADD COLUMN resolution TEXT;
+      -- An approval backs at most one write that may have reached the broker, whatever key the callers use:
+      -- two concurrent submits with one approval and two keys cannot both get past the pending row.
+      CREATE UNIQUE INDEX idempotency_one_write_per_approval ON idempotency_records (approval_id)
+        WHERE approval_id IS NOT NULL AND status <> 'failed_after_writer';
+      CREATE INDEX idempotency_pending ON idempotency_records (status) WHERE status = 'pending_writer';
+
+      ALTER TABLE order_backlog ADD COLUMN client_order_id TEXT;
+      ALTER TABLE order_backlog ADD COLUMN origin_request_id TEXT;
+      ALTER TABLE order_backlog ADD COLUMN role TEXT;
+
+      -- One row per write that reached the broker, for the live limit counters (trading day, frequency
+      -- window, notional) and for reports; the idempotency records hold results, this holds what counts.
+      CREATE TABLE order_ledger (
+        id INTEGER PRIMARY KEY,
+        account_id_hash TEXT NOT NULL,
+        mode TEXT NOT NULL CHECK (mode IN ('paper', 'live')),
+        operation TEXT NOT NULL CHECK (operation IN ('submit', 'bracket_submit', 'modify')),
+        trading_day TEXT NOT NULL,
+        submitted_at INTEGER NOT NULL,
+        orders INTEGER NOT NULL CHECK (orders >= 1),
+        notional TEXT NOT NULL,
+        currency TEXT NOT NULL,
+        idempotency_key_hash TEXT NOT NULL UNIQUE
+      ) STRICT;
+      CREATE INDEX order_ledger_account ON order_ledger (account_id_hash, mode, trading_day, submitted_at);
+
+      -- Arming covers the live configuration it was given under; a different one later disarms.
+      ALTER TABLE live_arming ADD COLUMN config_hash TEXT;
+
+      -- Wrong operator PINs, to throttle guessing (times only; never the PIN or who typed it).
+      CREATE TABLE operator_pin_failures (at INTEGER NOT NULL) STRICT;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

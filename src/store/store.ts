@@ -55,15 +55,19 @@ import {
   createBacklog,
   createIdempotency,
   createKillSwitch,
+  createLedger,
   createLiveArming,
+  createOperatorPinFailures,
   createOrderGroups,
   createPreviews,
   type Idempotency,
   type KillSwitch,
+  type Ledger,
   type LiveArming,
+  type OperatorPinFailures,
   type OrderGroups,
   type Previews,
-} from "./records.ts";
+} from "./records/index.ts";
 import { type RedactOptions, type RedactResult, redact } from "./redaction.ts";
 
 export interface StoreSecrets {
@@ -134,6 +138,8 @@ export interface Store extends Disposable {
   readonly liveArming: LiveArming;
   readonly backlog: Backlog;
   readonly orderGroups: OrderGroups;
+  readonly ledger: Ledger;
+  readonly operatorPinFailures: OperatorPinFailures;
 
   close(): void;
 }
@@ -238,6 +244,8 @@ export function openStore(options: StoreOptions): Store {
   const liveArming = createLiveArming(db);
   const backlog = createBacklog(db);
   const orderGroups = createOrderGroups(db);
+  const ledger = createLedger(db);
+  const operatorPinFailures = createOperatorPinFailures(db);
 
   const store: Store = {
     path: options.path,
@@ -275,6 +283,8 @@ export function openStore(options: StoreOptions): Store {
     liveArming,
     backlog,
     orderGroups,
+    ledger,
+    operatorPinFailures,
     close: () => {
       if (db.isOpen) db.close();
     },

@@ -48,6 +48,16 @@ describe("contract validation", () => {
       want: "contracts/tools/health.yaml: tools.ibkr_health: is declared twice",
     },
     {
+      name: "a refusal reason whose unquoted text held a comma",
+      overrides: {
+        "contracts/errors.yaml": (MINIMAL["contracts/errors.yaml"] as string).replace(
+          "refusal_reasons: []",
+          "refusal_reasons:\n  - { code: NOPE_REASON, parent: INTERNAL_ERROR, message: Refused., user_action: Add a limit, stop or trail. }",
+        ),
+      },
+      want: "contracts/errors.yaml: refusal_reasons.NOPE_REASON: has unknown keys stop or trail. (quote text that holds a comma)",
+    },
+    {
       name: "an error without a user action",
       overrides: {
         "contracts/errors.yaml": (MINIMAL["contracts/errors.yaml"] as string).replace(

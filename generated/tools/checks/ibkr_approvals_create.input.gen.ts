@@ -2,10 +2,10 @@
 // Change the contracts and run `npm run codegen`.
 
 // @ts-nocheck - TypeBox-generated validation code (typebox/compile Code), not hand-written TypeScript.
+import { Hashing } from "typebox/system";
 
+const External = [/(^account_id$|^acknowledged_question_ids$|^preview_id$|^ttl_seconds$)/u, /^[A-Za-z0-9]{1,32}$/u, /^[A-Za-z0-9_.-]{1,64}$/u, /^pv_[A-Za-z0-9]{8,40}$/u];
 
-const External = [/(^account_id$|^preview_id$|^ttl_seconds$)/u, /^[A-Za-z0-9]{1,32}$/u, /^pv_[A-Za-z0-9]{8,40}$/u];
-
-const check_0 = ((value) => ((typeof value === "object" && value !== null && !(Array.isArray(value))) && ((("account_id" in value && "preview_id" in value) && Object.getOwnPropertyNames(value).every((unique_0, unique_1) => ((External[0].test(unique_0) || false)))) && (((typeof value.account_id === "string" && External[1].test(value.account_id)) && (typeof value.preview_id === "string" && External[2].test(value.preview_id))) && (value.ttl_seconds === undefined || (!("ttl_seconds" in value) || (Number.isInteger(value.ttl_seconds) && (!((Number.isFinite(value.ttl_seconds) || typeof value.ttl_seconds === "bigint")) || (value.ttl_seconds >= 30 && value.ttl_seconds <= 3600)))))))));
+const check_0 = ((value) => ((typeof value === "object" && value !== null && !(Array.isArray(value))) && ((("account_id" in value && "preview_id" in value) && Object.getOwnPropertyNames(value).every((unique_0, unique_1) => ((External[0].test(unique_0) || false)))) && ((((typeof value.account_id === "string" && External[1].test(value.account_id)) && (value.acknowledged_question_ids === undefined || (!("acknowledged_question_ids" in value) || (Array.isArray(value.acknowledged_question_ids) && ((value.acknowledged_question_ids.every((unique_2, index) => ((typeof unique_2 === "string" && External[2].test(unique_2)))) && value.acknowledged_question_ids.length <= 20) && new Set(value.acknowledged_question_ids.map(Hashing.Hash)).size === value.acknowledged_question_ids.length))))) && (typeof value.preview_id === "string" && External[3].test(value.preview_id))) && (value.ttl_seconds === undefined || (!("ttl_seconds" in value) || (Number.isInteger(value.ttl_seconds) && (!((Number.isFinite(value.ttl_seconds) || typeof value.ttl_seconds === "bigint")) || (value.ttl_seconds >= 30 && value.ttl_seconds <= 3600)))))))));
 
 export function Check(value) { return check_0(value) }

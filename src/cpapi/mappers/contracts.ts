@@ -177,6 +177,8 @@ export function mapContractsSearch(
 
 export interface ContractResolveContext extends ContractFilter {
   readonly symbol: string;
+  /** Only this conid of the symbol's listings (an order names the exact contract it means). */
+  readonly contractId?: string;
 }
 
 const RESOLVABLE: ReadonlySet<AssetClass> = new Set(["stock", "etf"]);
@@ -218,6 +220,7 @@ export function mapContractResolve(
     const assetClass = itemAssetClass(item, info);
     if (!RESOLVABLE.has(assetClass)) continue;
     if (!passes(item, info, assetClass, ctx)) continue;
+    if (ctx.contractId !== undefined && item.contractId !== ctx.contractId) continue;
     matches.push({ item, info, assetClass });
   }
   if (matches.length > 1 && ctx.exchange !== undefined) {

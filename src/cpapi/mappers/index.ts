@@ -49,6 +49,8 @@ export {
   QUOTE_FIELD_IDS,
   snapshotAvailability,
 } from "./marketdata.ts";
+export type { OrderTicket, TicketContext } from "./order-ticket.ts";
+export { orderTicket } from "./order-ticket.ts";
 export type { OrdersAccountContext, OrdersHistoryContext } from "./orders.ts";
 export {
   mapExecutionsList,

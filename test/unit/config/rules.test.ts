@@ -18,6 +18,7 @@ const POLICY = `
 const LIVE = `
 order_preview:
   enabled: true
+  account_modes: [paper, live]
 live_trading:
   enabled: true
   allowed_accounts: [U1234567]
@@ -122,6 +123,7 @@ describe("orders", () => {
         ["live_trading.allowed_accounts", "CONFIG_LIVE_TRADING_FORBIDDEN"],
         ["live_trading.paper_to_live_checklist_acknowledged", "CONFIG_LIVE_TRADING_FORBIDDEN"],
         ["live_trading.risk_policy_id", "CONFIG_LIVE_TRADING_FORBIDDEN"],
+        ["order_preview.account_modes", "CONFIG_LIVE_TRADING_FORBIDDEN"],
         ["order_preview.enabled", "CONFIG_INVALID"],
       ],
     ],

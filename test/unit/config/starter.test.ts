@@ -71,7 +71,8 @@ describe("the commented examples in the starter file", () => {
       .join("\n")
       .replace("live_trading_enabled: false", "live_trading_enabled: true")
       .replace("remote_mcp_enabled: false", "remote_mcp_enabled: true")
-      .replace("order_preview:\n  enabled: false", "order_preview:\n  enabled: true");
+      .replace("order_preview:\n  enabled: false", "order_preview:\n  enabled: true")
+      .replace("account_modes: [paper]", "account_modes: [paper, live]");
     const values = parse(enabled) as { live_trading: { enabled: boolean }; remote_mcp: { enabled: boolean } };
     expect([values.live_trading.enabled, values.remote_mcp.enabled]).toEqual([true, true]);
     expect(validateConfigText(enabled, { [STARTER_AUDIT_SECRET_ENV]: SECRET })).toEqual([]);

@@ -25,12 +25,15 @@ describe("store file and migrations", () => {
     store.append(toolCall(1));
     store.close();
     tamper(f.path, (db) => {
-      expect(db.prepare("SELECT version FROM schema_version").all()).toEqual([{ version: 1 }]);
+      expect(db.prepare("SELECT version FROM schema_version ORDER BY version").all()).toEqual([
+        { version: 1 },
+        { version: 2 },
+      ]);
       expect(db.prepare("PRAGMA journal_mode").get()).toEqual({ journal_mode: "wal" });
       expect(db.prepare("SELECT COUNT(*) AS n FROM kill_switch").get()).toEqual({ n: 1 });
       expect(db.prepare("SELECT key_id FROM audit_keys").all()).toEqual([{ key_id: "k1" }]);
     });
-    expect(LATEST_SCHEMA_VERSION).toBe(1);
+    expect(LATEST_SCHEMA_VERSION).toBe(2);
   });
 
   it("refuses a store written by a newer schema", () => {
@@ -147,8 +150,10 @@ describe("order-side records", () => {
       clientOrderId: "coid-1",
       at: 100,
     });
-    expect(first.created).toBe(true);
-    expect(first.record).toMatchObject({ status: "pending_writer", clientOrderId: "coid-1", result: null });
+    expect(first).toMatchObject({
+      kind: "created",
+      record: { status: "pending_writer", clientOrderId: "coid-1", result: null },
+    });
     const again = store.idempotency.begin({
       keyHash: DIGEST_A,
       requestHash: "c".repeat(64),
@@ -156,7 +161,7 @@ describe("order-side records", () => {
       accountIdHash: account,
       at: 200,
     });
-    expect(again).toMatchObject({ created: false, record: { requestHash: DIGEST_B, createdAt: 100 } });
+    expect(again).toMatchObject({ kind: "exists", record: { requestHash: DIGEST_B, createdAt: 100 } });
     expect(store.idempotency.listPending().map((r) => r.keyHash)).toEqual([DIGEST_A]);
     expect(
       store.idempotency.markSubmitted(DIGEST_A, { result: { order_id: "1" }, brokerOrderId: "1", at: 300 }),
@@ -183,13 +188,87 @@ describe("order-side records", () => {
         at: 600,
       }),
     ).toBe(true);
-    expect(store.idempotency.get("d".repeat(64))?.status).toBe("failed_after_writer");
+    expect(store.idempotency.get("d".repeat(64))).toMatchObject({
+      status: "failed_after_writer",
+      resolution: "rejected",
+    });
     expect(store.idempotency.listPending()).toEqual([]);
     expect(
       codeOf(() =>
         store.idempotency.markSubmitted("d".repeat(64), { result: { account: "U1234567" }, at: 700 }),
       ),
     ).toBe("INTERNAL_ERROR");
+    store.close();
+  });
+
+  it("lets one approval back only one write, and takes up a failed key again only when nothing was sent", () => {
+    const f = fixture();
+    const store = f.open();
+    const account = store.hashAccountId("DU1234567");
+    const begin = (key: string, request: string, at: number) =>
+      store.idempotency.begin({
+        keyHash: key.repeat(64),
+        requestHash: request.repeat(64),
+        operation: "paper.submit",
+        accountIdHash: account,
+        mode: "paper",
+        approvalId: "ap_one",
+        owner: "host:1:a",
+        context: { client_order_ids: ["iag-1"] },
+        at,
+      });
+    expect(begin("a", "b", 1).kind).toBe("created");
+    expect(begin("c", "b", 2)).toEqual({ kind: "approval_in_use" });
+    // Refused by the broker: the approval is free again, but the same key replays the refusal.
+    store.idempotency.markFailedAfterWriter("a".repeat(64), {
+      failure: { code: "BROKER_ORDER_REJECTED" },
+      at: 3,
+    });
+    expect(begin("a", "b", 4).kind).toBe("exists");
+    expect(begin("c", "b", 5).kind).toBe("created");
+    // Never reached the broker: the same key and request run again; another request under it does not.
+    store.idempotency.markFailedAfterWriter("c".repeat(64), {
+      failure: { code: "BROKER_BACKEND_UNAVAILABLE" },
+      at: 6,
+      resolution: "not_sent",
+    });
+    const failed = store.idempotency.get("c".repeat(64));
+    expect(failed && store.idempotency.isRetryable(failed)).toBe(true);
+    expect(begin("c", "e", 7).kind).toBe("exists");
+    expect(begin("c", "b", 8)).toMatchObject({
+      kind: "created",
+      record: { status: "pending_writer", resolution: null, failure: null, updatedAt: 8, createdAt: 5 },
+    });
+    store.close();
+  });
+
+  it("sums the ledger per trading day and counts the orders of a window", () => {
+    const f = fixture();
+    const store = f.open();
+    const account = store.hashAccountId("U1234567");
+    const entry = (key: string, day: string, at: number, orders: number, notional: string) =>
+      store.ledger.record({
+        accountIdHash: account,
+        mode: "live",
+        operation: orders === 3 ? "bracket_submit" : "submit",
+        tradingDay: day,
+        submittedAt: at,
+        orders,
+        notional,
+        currency: "USD",
+        idempotencyKeyHash: key.repeat(64),
+      });
+    entry("a", "2026-12-01", 1_000, 1, "1905.50");
+    entry("b", "2026-12-01", 2_000, 3, "0.25");
+    entry("b", "2026-12-01", 2_000, 3, "0.25"); // the same write recorded twice counts once
+    entry("c", "2026-12-02", 3_000, 1, "10");
+    expect(store.ledger.totalsForDay(account, "live", "2026-12-01")).toEqual({
+      orders: 4,
+      notionals: [{ currency: "USD", amount: "1905.75" }],
+    });
+    expect(store.ledger.totalsForDay(account, "paper", "2026-12-01")).toEqual({ orders: 0, notionals: [] });
+    expect(store.ledger.ordersSince(account, "live", 1_500)).toBe(4);
+    expect(codeOf(() => entry("d", "1 Dec", 4_000, 1, "1"))).toBe("INTERNAL_ERROR");
     store.close();
   });
 
@@ -214,6 +293,9 @@ describe("order-side records", () => {
       lastStatus: "Submitted",
       createdAt: 30,
       lastPolledAt: null,
+      clientOrderId: "iag-0123",
+      originRequestId: "req_1",
+      role: "single",
     });
     store.backlog.upsert({
       accountIdHash: account,
@@ -257,6 +339,9 @@ describe("order-side records", () => {
         lastStatus: "Filled",
         createdAt: 30,
         lastPolledAt: 40,
+        clientOrderId: "iag-0123",
+        originRequestId: "req_1",
+        role: "single",
       },
     ]);
     expect(reopened.backlog.list().map((o) => o.brokerOrderId)).toEqual(["111", "222"]);

@@ -9,6 +9,7 @@ import { compare } from "../../../core/decimal.ts";
 import { GatewayError, isGatewayError } from "../../../core/gateway-error.ts";
 import type { ClientTransport } from "../../../cpapi/index.ts";
 import {
+  type ContractResolveContext,
   mapContractResolve,
   mapContractsSearch,
   mapOptionsChain,
@@ -108,6 +109,25 @@ function invalidArgument(field: string, message: string, userAction: string, ext
   return new GatewayError("INPUT_INVALID_ARGUMENT", { message, userAction, details: { field, ...extra } });
 }
 
+/**
+ * Exactly one stock or ETF for a symbol (and filters), never a guess: ambiguity and no match are refusals
+ * worded for the symbol asked for. The order previews resolve their contract through this too.
+ */
+export async function resolveContract(
+  transport: ClientTransport,
+  infos: ContractInfoBook,
+  ctx: ContractResolveContext,
+): Promise<ReturnType<typeof mapContractResolve>> {
+  const body = await search(transport, ctx.symbol);
+  const ids = resolveCandidateIds(body, { symbol: ctx.symbol }).slice(0, MAX_INFO_LOOKUPS);
+  const bodies = await infos.known(transport, ids);
+  try {
+    return mapContractResolve(body, bodies, ctx);
+  } catch (error) {
+    throw symbolRefusal(error, ctx.symbol);
+  }
+}
+
 export function contractReads(deps: ReadDeps, infos: ContractInfoBook) {
   return {
     async "reads.contractsSearch"(args: Record<string, unknown>, context: OperationContext) {
@@ -139,20 +159,13 @@ export function contractReads(deps: ReadDeps, infos: ContractInfoBook) {
     async "reads.contractResolve"(args: Record<string, unknown>, context: OperationContext) {
       const input = args as ToolInput<"ibkr_contract_resolve">;
       const call = readCall(deps, context);
-      const body = await search(call.transport, input.symbol);
-      const ids = resolveCandidateIds(body, { symbol: input.symbol }).slice(0, MAX_INFO_LOOKUPS);
-      const bodies = await infos.known(call.transport, ids);
-      try {
-        const result = mapContractResolve(body, bodies, {
-          symbol: input.symbol,
-          ...(input.asset_class !== undefined ? { assetClass: input.asset_class } : {}),
-          ...(input.currency !== undefined ? { currency: input.currency } : {}),
-          ...(input.exchange !== undefined ? { exchange: input.exchange } : {}),
-        });
-        return { ...result, source: call.source };
-      } catch (error) {
-        throw symbolRefusal(error, input.symbol);
-      }
+      const result = await resolveContract(call.transport, infos, {
+        symbol: input.symbol,
+        ...(input.asset_class !== undefined ? { assetClass: input.asset_class } : {}),
+        ...(input.currency !== undefined ? { currency: input.currency } : {}),
+        ...(input.exchange !== undefined ? { exchange: input.exchange } : {}),
+      });
+      return { ...result, source: call.source };
     },
 
     async "reads.optionsChain"(args: Record<string, unknown>, context: OperationContext) {
