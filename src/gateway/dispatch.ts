@@ -58,6 +58,11 @@ export type DispatchOutcome =
 
 export interface Dispatcher {
   dispatch(tool: string, args: unknown, context: CallContext): Promise<DispatchOutcome>;
+  /**
+   * Records a call a front door refused before dispatch (the CLI's --enable-paper style guard flags), so the
+   * audit log sees it like any other refused call, and returns the refusal with its audit event id.
+   */
+  refuse(tool: ToolName, args: unknown, context: CallContext, error: GatewayError): Promise<DispatchOutcome>;
   /** Tools this context may list and call. */
   toolsFor(scopes: ReadonlySet<ScopeName>): ToolName[];
 }
@@ -253,5 +258,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     );
   }
 
-  return { dispatch, toolsFor };
+  async function refuse(tool: ToolName, args: unknown, context: CallContext, error: GatewayError) {
+    return audited(tool, args, context, clock.now(), 0, { error });
+  }
+
+  return { dispatch, toolsFor, refuse };
 }

@@ -127,7 +127,7 @@ export async function composeGateway(options: GatewayOptions): Promise<Gateway> 
     version: PACKAGE_VERSION,
     ...(options.writers !== undefined ? { writers: options.writers } : {}),
   });
-  const dispatcher = createDispatcher({
+  const raw = createDispatcher({
     operations,
     auditor: createToolCallAuditor(store),
     scanSecrets,
@@ -155,6 +155,17 @@ export async function composeGateway(options: GatewayOptions): Promise<Gateway> 
                 code: (error as { code?: string }).code ?? "INTERNAL_ERROR",
               }),
           );
+  // Every front door (the MCP servers hold the dispatcher itself) waits for start-up recovery first.
+  const dispatcher: Dispatcher = {
+    ...raw,
+    async dispatch(tool, args, context) {
+      if (recovering !== null) {
+        await recovering;
+        recovering = null;
+      }
+      return raw.dispatch(tool, args, context);
+    },
+  };
   const localScopes = new Set<ScopeName>(config.auth.enabled_scopes as ScopeName[]);
   const sessionId = `ses_${uuidv7(clock)}`;
   const principal = options.principal ?? localPrincipal();
@@ -179,10 +190,6 @@ export async function composeGateway(options: GatewayOptions): Promise<Gateway> 
       ...overrides,
     }),
     async dispatch(tool, args, context) {
-      if (recovering !== null) {
-        await recovering;
-        recovering = null;
-      }
       const call = context ?? gateway.context();
       const outcome = await dispatcher.dispatch(tool, args, call);
       // One diagnostic line per call, with the request id that also names its audit event; no arguments.

@@ -1,9 +1,10 @@
 // MCP over stdio for local agent clients (Claude Desktop, Cursor, Continue, the inspector): one server per
 // client process, the locally configured scopes, nothing but protocol on stdout. It keeps the broker
-// session alive while it runs, and stops cleanly when the client closes stdin or on SIGINT/SIGTERM.
+// session alive and reconciles the orders it placed while it runs, and stops cleanly when the client closes
+// stdin or on SIGINT/SIGTERM.
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import type { ToolName } from "../../generated/tools/registry.gen.ts";
-import type { Gateway } from "../gateway/index.ts";
+import { type Gateway, startReconcileLoop } from "../gateway/index.ts";
 import { createMcpServer } from "./server.ts";
 
 export interface StdioServerOptions {
@@ -35,8 +36,10 @@ export async function serveStdio(options: StdioServerOptions): Promise<void> {
     process.once("SIGTERM", () => resolve());
   });
   gateway.broker.client.session.startKeepAlive();
+  const reconciler = startReconcileLoop(gateway);
   await server.connect(transport);
   await closed;
   await server.close().catch(() => undefined);
+  await reconciler.stop();
   await gateway.close();
 }

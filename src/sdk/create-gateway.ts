@@ -6,7 +6,7 @@ import { bindToolMethods, type ToolMethods } from "../../generated/bindings/sdk.
 import type { ScopeName } from "../../generated/scopes.gen.ts";
 import type { ToolInput, ToolName, ToolOutput } from "../../generated/tools/registry.gen.ts";
 import { redactConfig } from "../config/redact.ts";
-import type { VerifyReport } from "../gateway/index.ts";
+import type { ApprovalListing, OrderWriters, ReconcileReport, VerifyReport } from "../gateway/index.ts";
 import { composeGateway, type GatewayOptions } from "../gateway/index.ts";
 
 export interface CreateGatewayOptions {
@@ -18,6 +18,11 @@ export interface CreateGatewayOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Recorded as the principal of every call (default local:<OS user>). */
   readonly principal?: string;
+  /**
+   * Your own order writers, used where the configuration says `writer: broker`: every gate, the idempotency
+   * step and the audit still run in front of them (see docs/sdk.md, "Order writers").
+   */
+  readonly writers?: OrderWriters;
 }
 
 export interface IbkrGateway extends ToolMethods, AsyncDisposable {
@@ -33,6 +38,16 @@ export interface IbkrGateway extends ToolMethods, AsyncDisposable {
   readonly audit: {
     /** Verifies the audit chain in one pass (no tool scope needed: it reads nothing but the log). */
     verify(): VerifyReport;
+  };
+  readonly approvals: {
+    /** Approvals, newest first, optionally of one account (states active, expired, consumed, revoked). */
+    list(filter?: { accountId?: string; limit?: number }): ApprovalListing[];
+    /** Revokes an active approval (recorded); a later submit with it gets APPROVAL_REVOKED. */
+    revoke(approvalId: string, reason: string): { approval_id: string; state: "revoked" };
+  };
+  readonly orders: {
+    /** Settles abandoned pending writes and follows the placed orders once (what the MCP server does). */
+    reconcile(): Promise<ReconcileReport>;
   };
   close(): Promise<void>;
 }
@@ -50,6 +65,7 @@ export async function createGateway(
     ...(options.home !== undefined ? { home: options.home } : {}),
     ...(options.env !== undefined ? { env: options.env } : {}),
     ...(options.principal !== undefined ? { principal: options.principal } : {}),
+    ...(options.writers !== undefined ? { writers: options.writers } : {}),
     ...internals,
   });
   const call = async <N extends ToolName>(name: N, input: ToolInput<N>): Promise<ToolOutput<N>> => {
@@ -65,6 +81,14 @@ export async function createGateway(
     backend: () => gateway.broker.source(),
     config: () => redactConfig(gateway.loaded.config),
     audit: { verify: () => gateway.store.verify() },
+    approvals: {
+      list: (filter) => gateway.procedures.approvals.list(filter),
+      revoke: (approvalId, reason) =>
+        gateway.procedures.approvals.revoke(gateway.context(), approvalId, reason),
+    },
+    orders: {
+      reconcile: () => gateway.procedures.reconciler.once({ kind: "call", context: gateway.context() }),
+    },
     close: () => gateway.close(),
     [Symbol.asyncDispose]: () => gateway.close(),
   };

@@ -9,6 +9,19 @@ export { SCOPE_NAMES, SCOPE_TIERS } from "../../generated/scopes.gen.ts";
 export type { ToolDefinition, ToolInput, ToolName, ToolOutput } from "../../generated/tools/registry.gen.ts";
 export { TOOL_NAMES, TOOLS } from "../../generated/tools/registry.gen.ts";
 export { GatewayError, isGatewayError, type WireError } from "../core/gateway-error.ts";
-export type { VerifyReport } from "../gateway/index.ts";
+export type {
+  ApprovalListing,
+  CancelAnswer,
+  FoundOrder,
+  ModifyRequest,
+  OrderWriter,
+  OrderWriters,
+  PlacedOrders,
+  PlaceRequest,
+  ReconcileReport,
+  RecoveryReport,
+  VerifyReport,
+  WriterKind,
+} from "../gateway/index.ts";
 export type { CreateGatewayOptions, IbkrGateway } from "./create-gateway.ts";
 export { createGateway } from "./create-gateway.ts";
