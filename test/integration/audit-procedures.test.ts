@@ -206,3 +206,43 @@ describe("audit procedures", () => {
     expect(events[0]?.metadata).toMatchObject({ events_purged: 0, retention_days: 30 });
   });
 });
+
+describe("audit search (incident review)", () => {
+  const SCOPES = `${CONFIG_HEADER}auth:\n  enabled_scopes: [ibkr:health:read, ibkr:accounts:read, ibkr:portfolio:read, ibkr:audit:read, ibkr:audit:export]\n`;
+
+  it("finds one call's events by request id, an account's by its hash, and events by tool and type", async () => {
+    const t = await setup(SCOPES);
+    const { gateway, procedures, context } = t;
+    const call = gateway.context();
+    await gateway.dispatch("ibkr_account_summary", { account_id: "DU1234567" }, call);
+    await callOk(gateway, "ibkr_health");
+    const byRequest = await procedures.search(context, { requestId: call.requestId });
+    expect(byRequest.events.map((e) => [e.event_type, e.tool, e.request_id])).toEqual([
+      ["tool_call", "ibkr_account_summary", call.requestId],
+    ]);
+    const byAccount = await procedures.search(context, { accountId: "du1234567" });
+    expect(byAccount.account_id_hash).toBe(gateway.store.hashAccountId("DU1234567"));
+    expect(byAccount.events.map((e) => e.tool)).toEqual(["ibkr_account_summary"]);
+    const byTool = await procedures.search(context, { tool: "ibkr_health", eventType: "tool_call" });
+    expect(byTool.events).toHaveLength(1);
+    const one = await procedures.search(context, { eventId: byTool.events[0]?.event_id as string });
+    expect(one.events.map((e) => e.event_id)).toEqual([byTool.events[0]?.event_id]);
+    const limited = await procedures.search(context, { eventType: "audit_exported", limit: 1 });
+    // Each search is itself recorded as an export to stdout: four so far, one returned.
+    expect([limited.events.length, limited.truncated]).toEqual([1, true]);
+    expect(lastEvent(t)).toMatchObject({ event_type: "audit_exported", metadata: { destination: "stdout" } });
+  });
+
+  it("refuses without ibkr:audit:export, and refuses to search a broken chain", async () => {
+    const t = await setup(`${CONFIG_HEADER}auth:\n  enabled_scopes: [ibkr:health:read, ibkr:audit:read]\n`);
+    expect(await codeOf(t.procedures.search(t.context, { tool: "ibkr_health" }))).toBe("AUTH_MISSING_SCOPE");
+    const u = await setup(SCOPES);
+    await callOk(u.gateway, "ibkr_health");
+    const db = new DatabaseSync(u.gateway.store.path);
+    db.exec(
+      "UPDATE audit_events SET payload = replace(payload, 'ibkr_health', 'ibkr_healtX') WHERE sequence = 1",
+    );
+    db.close();
+    expect(await codeOf(u.procedures.search(u.context, { tool: "ibkr_health" }))).toBe("AUDIT_CHAIN_INVALID");
+  });
+});

@@ -387,6 +387,41 @@ async function purge(argv: Args, output: () => Output): Promise<void> {
   else out.text("Write a new anchor now: ibkr-agent audit anchor --out FILE");
 }
 
+// --- search --------------------------------------------------------------------------------------------
+
+async function search(argv: Args, output: () => Output): Promise<void> {
+  const text = (name: string) => string(argv, name);
+  const query = {
+    ...(text("request-id") !== undefined ? { requestId: text("request-id") } : {}),
+    ...(text("event-id") !== undefined ? { eventId: text("event-id") } : {}),
+    ...(text("account") !== undefined ? { accountId: text("account") } : {}),
+    ...(text("account-hash") !== undefined ? { accountIdHash: text("account-hash") } : {}),
+    ...(text("tool") !== undefined ? { tool: text("tool") } : {}),
+    ...(text("type") !== undefined ? { eventType: text("type") } : {}),
+    ...(text("since") !== undefined ? { since: text("since") } : {}),
+    ...(text("until") !== undefined ? { until: text("until") } : {}),
+    ...(typeof argv.limit === "number" ? { limit: argv.limit } : {}),
+  };
+  const result = await withSession(argv, "audit search", ({ procedures, context }) =>
+    procedures.search(context, query),
+  );
+  const out = output();
+  if (out.json) {
+    // One event per line, like an export, so the output feeds jq directly.
+    for (const event of result.events) out.text(JSON.stringify(event));
+    return;
+  }
+  if (result.account_id_hash !== undefined) out.text(`account hash: ${result.account_id_hash}`);
+  if (result.events.length === 0) {
+    out.text(`No event matches (${result.scanned} checked, chain verified).`);
+    return;
+  }
+  for (const event of result.events) out.text(`${followLine(event)}  ${event.request_id}`);
+  out.text(
+    `${result.events.length} events${result.truncated ? " (more matched: raise --limit or narrow the search)" : ""} of ${result.scanned} checked; the chain verified before the search.`,
+  );
+}
+
 // --- backup --------------------------------------------------------------------------------------------
 
 async function backup(argv: Args, output: () => Output): Promise<void> {
@@ -457,6 +492,33 @@ export const auditCommands: RegisterCommand = (group, output) => {
         })
         .conflicts("export", "anchor"),
     (argv) => verify(argv as Args, output),
+  );
+  group.command(
+    "search",
+    "Find the events of one incident (by request id, event id, account, tool or event type), after verifying the chain",
+    (yargs) =>
+      yargs
+        .option("request-id", {
+          type: "string",
+          describe: "Events of one call (req_...), its workflow events included",
+        })
+        .option("event-id", {
+          type: "string",
+          describe: "One event by its id (as errors and results quote it)",
+        })
+        .option("account", {
+          type: "string",
+          describe: "Events about this account (compared by its keyed hash)",
+        })
+        .option("account-hash", { type: "string", describe: "Events with this account_id_hash" })
+        .option("tool", { type: "string", describe: "Events of this tool, e.g. ibkr_paper_order_submit" })
+        .option("type", { type: "string", describe: "Events of this type, e.g. order_submitted" })
+        .option("since", { type: "string", describe: "From this RFC 3339 time" })
+        .option("until", { type: "string", describe: "Before this RFC 3339 time" })
+        .option("limit", { type: "number", describe: "Most events to print (default 1000)" })
+        .example("ibkr-agent audit search --type order_submitted --since 2026-12-01T00:00:00Z", "")
+        .example("ibkr-agent audit search --request-id req_0193... --json | jq .", ""),
+    (argv) => search(argv as Args, output),
   );
   group.command(
     "anchor",

@@ -6,8 +6,10 @@ import { createHash } from "node:crypto";
 import { createReadStream, readFileSync, writeFileSync } from "node:fs";
 import type { CallContext } from "../../core/call-context.ts";
 import { GatewayError, isGatewayError, toGatewayError } from "../../core/gateway-error.ts";
+import { uuidv7 } from "../../core/ids.ts";
 import {
   type Anchor,
+  type AuditEventRecord,
   chainInvalidError,
   type ExportFilter,
   type ExportManifest,
@@ -76,7 +78,37 @@ export interface FollowBatch {
   readonly verified_through_sequence: number;
 }
 
+/** What an incident review looks for; every given field must match. */
+export interface SearchQuery {
+  readonly requestId?: string;
+  readonly eventId?: string;
+  /** A raw account id: the search compares its keyed hash (the log holds nothing else). */
+  readonly accountId?: string;
+  readonly accountIdHash?: string;
+  readonly tool?: string;
+  readonly eventType?: string;
+  readonly since?: string;
+  readonly until?: string;
+  /** Most events returned (default 1000, at most 100000). */
+  readonly limit?: number;
+}
+
+export interface SearchResult {
+  /** The keyed hash the account was searched by, so the operator can quote it. */
+  readonly account_id_hash?: string;
+  readonly events: AuditEventView[];
+  readonly scanned: number;
+  /** True when more events matched than the limit returned. */
+  readonly truncated: boolean;
+  readonly audit_event_id: string;
+}
+
 export interface AuditProcedures {
+  /**
+   * The events of one incident (by request id, event id, account, tool or event type, within a time range),
+   * after verifying the whole chain, so what the review reads is what was written.
+   */
+  search(context: CallContext, query: SearchQuery): Promise<SearchResult>;
   /** The whole chain in one streaming pass; AUDIT_CHAIN_INVALID (details: the report) on a break. */
   verify(context: CallContext, options?: { readonly anchorPath?: string }): Promise<VerifyResult>;
   /** An export file against its signed manifest; AUDIT_EXPORT_INVALID on any difference. */
@@ -154,6 +186,72 @@ function exportFilter(request: ExportRequest): ExportFilter {
 export function createAuditProcedures(store: Store): AuditProcedures {
   const guarded = createGuard(store);
   return {
+    search: (context, query) =>
+      guarded(context, {
+        command: "audit search",
+        scope: "ibkr:audit:export",
+        event: "audit_exported",
+        run: (audit) => {
+          const limit = query.limit ?? 1000;
+          if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) {
+            throw new GatewayError("INPUT_INVALID_ARGUMENT", {
+              message: "limit must be a whole number from 1 to 100000.",
+              details: { field: "limit" },
+            });
+          }
+          const report = store.verify();
+          if (!report.chain_valid) throw chainInvalidError(report);
+          const accountHash =
+            query.accountId !== undefined
+              ? store.hashAccountId(query.accountId.toUpperCase())
+              : query.accountIdHash;
+          const matches = (event: AuditEventRecord) =>
+            (query.requestId === undefined || event.request_id === query.requestId) &&
+            (query.eventId === undefined || event.event_id === query.eventId) &&
+            (accountHash === undefined || event.account_id_hash === accountHash) &&
+            (query.tool === undefined || event.tool === query.tool) &&
+            (query.eventType === undefined || event.event_type === query.eventType);
+          const events: AuditEventView[] = [];
+          let scanned = 0;
+          let matched = 0;
+          let first: number | null = null;
+          let last: number | null = null;
+          const range = {
+            ...(query.since !== undefined ? { since: query.since } : {}),
+            ...(query.until !== undefined ? { until: query.until } : {}),
+          };
+          for (const event of store.exportEvents(exportFilter(range))) {
+            scanned += 1;
+            if (!matches(event)) continue;
+            matched += 1;
+            if (events.length < limit) {
+              events.push(eventView(event));
+              first ??= event.sequence;
+              last = event.sequence;
+            }
+          }
+          const recorded = store.append({
+            ...audit,
+            event_type: "audit_exported",
+            decision: "allow",
+            result_status: "completed",
+            metadata: {
+              export_id: uuidv7(),
+              ...(first !== null ? { from_sequence: first } : {}),
+              ...(last !== null ? { to_sequence: last } : {}),
+              events_count: events.length,
+              destination: "stdout",
+            },
+          });
+          return {
+            ...(accountHash !== undefined ? { account_id_hash: accountHash } : {}),
+            events,
+            scanned,
+            truncated: matched > events.length,
+            audit_event_id: recorded.event_id,
+          };
+        },
+      }),
     verify: (context, options = {}) =>
       guarded(context, {
         command: "audit verify",
