@@ -1,13 +1,15 @@
 // Builds the broker of a gateway from its configuration: the in-process simulator (the safe default: no
 // IBKR account, nothing leaves the machine) or a real Client Portal Gateway. Either way the workflows get the
-// same CPAPI client; only its dispatcher differs.
+// same CPAPI client; only its dispatcher differs. The default simulator keeps its state in the profile
+// (simulator.sqlite), so every CLI command and MCP server of the profile sees one broker.
 
 import { cpapiClientOptions } from "../config/cpapi-options.ts";
 import type { Config, ConfigPaths } from "../config/index.ts";
 import type { Clock } from "../core/clock.ts";
+import { GatewayError } from "../core/gateway-error.ts";
 import { type CpapiClient, createCpapiClient, type LogFn } from "../cpapi/index.ts";
 import { createCpapiWebSocket } from "../cpapi/websocket.ts";
-import { createSimulator, type Simulator } from "../simulator/index.ts";
+import { createSimulator, type Simulator, simulatorStatePath } from "../simulator/index.ts";
 import type { Broker } from "../workflows/broker.ts";
 
 /** The simulator answers in-process; this URL only names it (it is never dialled). */
@@ -31,18 +33,34 @@ export interface BrokerOptions {
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
+function persistedSimulator(options: BrokerOptions): Simulator {
+  const statePath = simulatorStatePath(options.paths.profileDir);
+  try {
+    return createSimulator({
+      scenario: options.config.broker.simulator.scenario,
+      seed: options.config.broker.simulator.seed,
+      pacing: options.pacingProfile ?? "cpapi",
+      statePath,
+      ...(options.clock ? { clock: options.clock } : {}),
+      ...(options.log ? { log: options.log } : {}),
+    });
+  } catch (error) {
+    if ((error as Error).name !== "SharedStateUnavailable") throw error;
+    throw new GatewayError("BROKER_BACKEND_UNAVAILABLE", {
+      message: "The simulated broker's state file cannot be used.",
+      userAction: `Check that ${statePath} is readable and writable by this user, or start the simulator afresh with \`ibkr-agent simulator reset-state\`.`,
+      cause: error,
+    });
+  }
+}
+
 export function createBroker(options: BrokerOptions): BrokerHandle {
   const { config, paths } = options;
   if (config.broker.backend === "simulator") {
-    const simulator =
-      options.simulator ??
-      createSimulator({
-        scenario: config.broker.simulator.scenario,
-        seed: config.broker.simulator.seed,
-        pacing: options.pacingProfile ?? "cpapi",
-        ...(options.clock ? { clock: options.clock } : {}),
-      });
-    // Each process has its own in-process simulator, so pacing is coordinated in memory, not in a file.
+    const owned = options.simulator === undefined;
+    const simulator = options.simulator ?? persistedSimulator(options);
+    // The simulator's pacer belongs to this process (its shared state does not), so pacing is coordinated
+    // in memory, not in a file.
     const client: CpapiClient = createCpapiClient({
       baseUrl: IN_PROCESS_SIMULATOR_URL,
       dispatcher: simulator.dispatcher(),
@@ -59,7 +77,13 @@ export function createBroker(options: BrokerOptions): BrokerHandle {
       loginUrl: "the simulator (it starts logged in; see docs/simulator.md)",
       source: () => ({ backend: "simulator", simulated: true }),
       websocket: { where: new URL(IN_PROCESS_SIMULATOR_URL).host, open: (h) => simulator.websocket(h) },
-      close: () => client.close(),
+      close: async () => {
+        try {
+          await client.close();
+        } finally {
+          if (owned) simulator.close();
+        }
+      },
     };
   }
   const clientOptions = cpapiClientOptions(config, paths);

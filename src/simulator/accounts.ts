@@ -35,6 +35,8 @@ export interface SimAccount {
   cash: number;
   readonly positions: Map<number, Position>;
   readonly executions: Execution[];
+  /** Executions ever made; names the next one (a persisted book drops executions older than any report). */
+  executionCount: number;
   /** Realised P&L by trading day (YYYYMMDD). */
   readonly realizedByDay: Map<string, number>;
 }
@@ -63,6 +65,7 @@ export function createAccount(seed: AccountSeed, openedAt: number): SimAccount {
       ]),
     ),
     executions: [],
+    executionCount: 0,
     realizedByDay: new Map(),
   };
 }
@@ -112,4 +115,5 @@ export function applyFill(
   if (position.quantity === 0) position.avgPrice = 0;
   account.positions.set(instrument.conid, position);
   account.executions.push(execution);
+  account.executionCount += 1;
 }

@@ -1,7 +1,10 @@
 // The control API of the simulator, for tests and demos: move time, move a price, fill an order, log in or
 // out, take the session away, switch market data, drop the whole gateway, queue questions. In-process it is
-// a plain object; the HTTPS server also offers it under /__simulator/ (loopback only).
+// a plain object; the HTTPS server also offers it under /__simulator/ (loopback only). On a persisted
+// simulator every change goes through the shared state's transaction, so all processes of the profile see
+// it; the penalty box and the request log belong to one instance (see state.ts).
 import { type HttpHandler, HttpResponse, http } from "msw";
+import { CPAPI_OPERATIONS } from "../../generated/cpapi/operations.gen.ts";
 import { isSimClock } from "./clock.ts";
 import { instrumentByConid, STOCKS } from "./instruments.ts";
 import type { MarketDataMode } from "./scenarios.ts";
@@ -27,7 +30,13 @@ export interface SimulatorControl {
   setGatewayDown(down: boolean): void;
   /** The next order is asked these questions, one round each ("p12" asks the prompt). */
   queueQuestions(ids: readonly string[]): void;
-  /** Puts the caller in the penalty box. */
+  /**
+   * The next request to this operation (a CPAPI operation id such as "placeOrders") is handled in full -
+   * an order really is placed - but its answer never reaches the caller: the in-process dispatcher fails it
+   * as a closed socket (UND_ERR_SOCKET), the HTTPS server destroys the connection. One-shot.
+   */
+  loseNextResponse(operationId: string): void;
+  /** Puts the caller in the penalty box (this instance's pacer). */
   penalise(ms?: number, source?: string): void;
   /** Requests seen, newest last. */
   requests(): readonly RequestLogEntry[];
@@ -38,14 +47,22 @@ export interface SimulatorControl {
 }
 
 export function createControl(state: SimulatorState): SimulatorControl {
+  /** Runs a change as one transaction of the shared state (or directly, in memory). */
+  const change = <T>(fn: () => T): T => (state.sharing === null ? fn() : state.sharing.write(fn));
   const control: SimulatorControl = {
     advance(ms) {
       if (!isSimClock(state.clock)) throw new Error("This simulator's clock cannot be moved.");
       if (!(ms >= 0)) throw new RangeError("advance takes a non-negative number of milliseconds");
-      state.clock.advance(ms);
-      state.advance(state.clock.now());
+      const clock = state.clock;
+      change(() => {
+        clock.advance(ms);
+        state.advance(clock.now());
+      });
     },
-    now: () => state.clock.now(),
+    now: () => {
+      state.sharing?.refresh();
+      return state.clock.now();
+    },
     setPrice(stock, price) {
       const found =
         typeof stock === "number"
@@ -54,26 +71,39 @@ export function createControl(state: SimulatorState): SimulatorControl {
       if (found === undefined || found.kind !== "stock")
         throw new RangeError(`no simulated stock ${String(stock)}`);
       if (!(price > 0)) throw new RangeError("price must be positive");
-      state.prices.setPrice(found, state.clock.now(), price);
-      state.advance(state.clock.now());
+      change(() => {
+        state.prices.setPrice(found, state.clock.now(), price);
+        state.advance(state.clock.now());
+      });
     },
     fill(orderId, options = {}) {
-      const order = state.orders.get(orderId);
-      if (order === undefined) throw new RangeError(`no simulated order ${orderId}`);
-      state.orders.forceFill(order, state.clock.now(), options.quantity, options.price);
+      change(() => {
+        const order = state.orders.get(orderId);
+        if (order === undefined) throw new RangeError(`no simulated order ${orderId}`);
+        state.orders.forceFill(order, state.clock.now(), options.quantity, options.price);
+      });
     },
-    login: () => state.session.login(state.clock.now()),
-    logout: () => state.session.logout("logout"),
-    compete: () => state.session.compete(),
-    dropBrokerage: () => state.session.dropBrokerage(),
+    login: () => change(() => state.session.login(state.clock.now())),
+    logout: () => change(() => state.session.logout("logout")),
+    compete: () => change(() => state.session.compete()),
+    dropBrokerage: () => change(() => state.session.dropBrokerage()),
     setMarketData(mode) {
-      state.marketData = mode;
+      change(() => {
+        state.marketData = mode;
+      });
     },
     setGatewayDown(down) {
-      state.gatewayDown = down;
+      change(() => {
+        state.gatewayDown = down;
+      });
     },
     queueQuestions(ids) {
-      state.queuedQuestions.push([...ids]);
+      change(() => state.queuedQuestions.push([...ids]));
+    },
+    loseNextResponse(operationId) {
+      if (!Object.hasOwn(CPAPI_OPERATIONS, operationId))
+        throw new RangeError(`no CPAPI operation ${operationId}`);
+      change(() => state.lostResponses.push(operationId));
     },
     penalise(ms, source = "*") {
       state.pacer.penalise(source, state.clock.now(), ms);
@@ -82,6 +112,7 @@ export function createControl(state: SimulatorState): SimulatorControl {
     count: (operationId) => state.log.filter((entry) => entry.operationId === operationId).length,
     clearRequests: () => state.resetLog(),
     summary() {
+      state.sharing?.refresh();
       const now = state.clock.now();
       const session = state.session.snapshot(now);
       return {
@@ -96,6 +127,7 @@ export function createControl(state: SimulatorState): SimulatorControl {
         },
         market_data: state.marketData,
         gateway_down: state.gatewayDown,
+        lost_responses: [...state.lostResponses],
         accounts: [...state.accounts.keys()],
         orders: state.orders.all().map((o) => ({
           order_id: o.orderId,
@@ -165,6 +197,11 @@ export function controlHandlers(control: SimulatorControl): HttpHandler[] {
       if (!Array.isArray(b.ids) || !b.ids.every((id) => typeof id === "string"))
         throw new RangeError("ids must be a list of question ids");
       control.queueQuestions(b.ids as string[]);
+    }),
+    action("lose-response", (b) => {
+      if (typeof b.operation_id !== "string")
+        throw new RangeError("operation_id must be a CPAPI operation id");
+      control.loseNextResponse(b.operation_id);
     }),
     action("penalty", (b) =>
       control.penalise(

@@ -2,7 +2,8 @@
 // requests made with a custom dispatcher). The CPAPI client is handed this instead of an Agent, so unit
 // tests and the default `simulator` backend run the real client code without a socket.
 import { getResponse, type RequestHandler } from "msw";
-import { Dispatcher } from "undici";
+import { Dispatcher, errors } from "undici";
+import { LOST_RESPONSE_HEADER, TRANSPORT_HEADER } from "./msw-handlers.ts";
 
 type DispatchOptions = Dispatcher.DispatchOptions;
 type DispatchHandler = Dispatcher.DispatchHandler;
@@ -79,10 +80,16 @@ export class MswDispatcher extends Dispatcher {
       const method = options.method;
       const url = new URL(options.path, origin);
       const body = method === "GET" || method === "HEAD" ? undefined : await bodyOf(options.body);
-      const request = new Request(url, { method, headers: headersOf(options.headers), body });
+      const requestHeaders = headersOf(options.headers);
+      requestHeaders.set(TRANSPORT_HEADER, "in-process");
+      const request = new Request(url, { method, headers: requestHeaders, body });
       const response = await getResponse([...this.#handlers()], request);
       if (aborted) throw aborted;
       if (response === undefined || response.type === "error") throw connectionRefused(origin);
+      // The gateway handled the request, but the answer is lost: the error undici reports for a connection
+      // the other side closed before answering.
+      if (response.headers.get(LOST_RESPONSE_HEADER) === "1")
+        throw new errors.SocketError("other side closed");
       const headers: Record<string, string> = {};
       response.headers.forEach((value, name) => {
         headers[name] = value;

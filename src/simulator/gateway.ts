@@ -1,7 +1,9 @@
 // The request pipeline of the simulated Client Portal Gateway, in the order the real one applies its rules:
 // is anything listening, pacing (and the penalty box), the SSO session (401 without it), the brokerage
 // session for /iserver endpoints ("no bridge"), the /accounts pre-flights, then the endpoint itself. Every
-// operation of the contracts has a route: the table is typed against the generated operation ids.
+// operation of the contracts has a route: the table is typed against the generated operation ids. A
+// persisted simulator first takes in what other processes saved, and runs every request that changes the
+// shared state as one transaction (see persistence.ts).
 import {
   CPAPI_OPERATIONS,
   type CpapiOperationId,
@@ -15,7 +17,7 @@ import { PORTFOLIO_ROUTES } from "./routes/portfolio.ts";
 import { RESEARCH_ROUTES } from "./routes/research.ts";
 import { SESSION_ROUTES } from "./routes/session.ts";
 import { badRequest, fail, type Route, type SimResponse } from "./routes/types.ts";
-import { recordRequest, type SimulatorState } from "./state.ts";
+import { recordRequest, SharedStateUnavailable, type SimulatorState } from "./state.ts";
 
 export const API_PREFIX = "/v1/api";
 
@@ -86,13 +88,67 @@ export interface PipelineInput {
   readonly source: string;
 }
 
-export type PipelineOutput = SimResponse | { readonly networkError: true };
+/** A network error: nothing listens. A lost response: handled in full, but the answer never arrives. */
+export type PipelineOutput = SimResponse | { readonly networkError: true } | { readonly lostResponse: true };
+
+/** Operations that change the durable state (sessions, accounts, orders, replies, suppressed questions). */
+const WRITES: ReadonlySet<string> = new Set<CpapiOperationId>([
+  "placeOrders",
+  "replyToQuestion",
+  "answerNotification",
+  "modifyOrder",
+  "cancelOrder",
+  "initBrokerageSession",
+  "logout",
+  "switchAccount",
+  "suppressQuestions",
+  "resetSuppressedQuestions",
+]);
+
+type Matched = NonNullable<ReturnType<typeof matchRoute>>;
+
+/** A read that answers one of the session's first-call quirks, which changes the shared warm-up. */
+function warmsUp(state: SimulatorState, operationId: string): boolean {
+  const warm = state.warmUp;
+  if (operationId === "getLiveOrders") return !warm.liveOrders;
+  if (operationId === "getTrades") return !warm.trades;
+  if (operationId === "getPartitionedPnl") return warm.pnlCalls < state.scenario.coldPnlRequests;
+  return false;
+}
 
 export function handleRequest(state: SimulatorState, input: PipelineInput): PipelineOutput {
-  if (state.gatewayDown) return { networkError: true };
-  const now = state.clock.now();
   const path = input.url.pathname.startsWith(API_PREFIX) ? input.url.pathname.slice(API_PREFIX.length) : null;
   const matched = path === null ? null : matchRoute(input.method, path);
+  const sharing = state.sharing;
+  if (sharing === null) return respond(state, input, path, matched);
+  try {
+    sharing.refresh();
+    const operationId = matched?.compiled.operation.operationId;
+    if (operationId === undefined) return respond(state, input, path, matched);
+    const writes = WRITES.has(operationId);
+    // Reads first bring the market up to now (saving what that changed), so a new brokerage session's
+    // warm-up is seen below and the answer is computed at the very instant that was saved.
+    const now = writes || state.gatewayDown ? undefined : sharing.catchUp();
+    if (writes || state.lostResponses.includes(operationId) || warmsUp(state, operationId)) {
+      return sharing.write(() => respond(state, input, path, matched));
+    }
+    return respond(state, input, path, matched, now);
+  } catch (error) {
+    // Nothing of the request was kept (the transaction rolled back): to the caller, nobody answered.
+    if (error instanceof SharedStateUnavailable) return { networkError: true };
+    throw error;
+  }
+}
+
+function respond(
+  state: SimulatorState,
+  input: PipelineInput,
+  path: string | null,
+  matched: Matched | null,
+  at?: number,
+): PipelineOutput {
+  if (state.gatewayDown) return { networkError: true };
+  const now = at ?? state.clock.now();
   if (matched === null) return { status: 404, text: "Not Found" };
   const { operation, route } = matched.compiled;
   state.advance(now);
@@ -142,6 +198,8 @@ export function handleRequest(state: SimulatorState, input: PipelineInput): Pipe
       release();
     }
   })();
+  const lost = state.lostResponses.indexOf(operation.operationId);
+  if (lost !== -1) state.lostResponses.splice(lost, 1);
   recordRequest(state, {
     sequence,
     at: now,
@@ -149,6 +207,7 @@ export function handleRequest(state: SimulatorState, input: PipelineInput): Pipe
     method: input.method,
     path: path as string,
     status: response.status,
+    ...(lost !== -1 ? { lost: true as const } : {}),
   });
-  return response;
+  return lost !== -1 ? { lostResponse: true } : response;
 }

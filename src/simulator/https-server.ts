@@ -6,7 +6,7 @@ import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import { getResponse, type RequestHandler } from "msw";
 import type { CertificatePair } from "./certificate.ts";
-import { SOURCE_HEADER } from "./msw-handlers.ts";
+import { LOST_RESPONSE_HEADER, SOURCE_HEADER, TRANSPORT_HEADER } from "./msw-handlers.ts";
 import type { WebSocketServerSide } from "./websocket.ts";
 
 /** Not 5000: that is the real Client Portal Gateway's port, and the two must never be confused. */
@@ -77,10 +77,12 @@ export async function startSimulatorServer(options: SimulatorServerOptions): Pro
       try {
         const headers = new Headers();
         for (const [name, value] of Object.entries(request.headers)) {
-          if (value === undefined || name.toLowerCase() === SOURCE_HEADER) continue;
+          const lower = name.toLowerCase();
+          if (value === undefined || lower === SOURCE_HEADER || lower === TRANSPORT_HEADER) continue;
           headers.set(name, Array.isArray(value) ? value.join(", ") : value);
         }
         headers.set(SOURCE_HEADER, request.socket.remoteAddress ?? "unknown");
+        headers.set(TRANSPORT_HEADER, "https");
         const method = request.method ?? "GET";
         const body =
           method === "GET" || method === "HEAD" || chunks.length === 0 ? undefined : Buffer.concat(chunks);
@@ -93,8 +95,8 @@ export async function startSimulatorServer(options: SimulatorServerOptions): Pro
           response.writeHead(404, { "content-type": "text/plain" }).end("Not Found");
           return;
         }
-        if (answer.type === "error") {
-          // "Nothing listens here": drop the connection without an answer.
+        if (answer.type === "error" || answer.headers.get(LOST_RESPONSE_HEADER) === "1") {
+          // "Nothing listens here", or an answer lost on the way back: drop the connection without one.
           request.socket.destroy();
           return;
         }

@@ -1,19 +1,22 @@
 // The simulated Client Portal Gateway: the default backend (no IBKR account needed) and the backbone of the
 // tests. It speaks CPAPI's real wire format - the quirks included - from one set of msw handlers, served
 // in-process to undici (dispatcher()), to fetch through msw's setupServer (handlers), or as a real HTTPS
-// server (serve()).
+// server (serve()). With `statePath` its durable state lives in a SQLite file shared by every process that
+// opens it (persistence.ts); without, it lives and dies with the object.
 import type { RequestHandler } from "msw";
 import type { Dispatcher } from "undici";
 import type { Clock } from "../core/clock.ts";
-import { createOffsetClock, isSimClock, type SimClock } from "./clock.ts";
+import { createOffsetClock, isOffsetClock, isSimClock, type SimClock } from "./clock.ts";
 import { controlHandlers, createControl, type SimulatorControl } from "./control.ts";
 import { MswDispatcher } from "./dispatcher.ts";
+import { exportDurable } from "./durable.ts";
 import { DEFAULT_SIMULATOR_PORT, type SimulatorServer, startSimulatorServer } from "./https-server.ts";
 import { apiHandlers } from "./msw-handlers.ts";
 import { DEFAULT_PACING, type PacingSettings } from "./pacing.ts";
+import { attachPersistence, type SimulatorLog } from "./persistence.ts";
 import { SCENARIO_NAMES, type Scenario, scenarioByName } from "./scenarios.ts";
 import type { SessionTimings } from "./session.ts";
-import { createSimulatorState, type SimulatorState } from "./state.ts";
+import { createSimulatorState, type SimulatorState, type StateOptions } from "./state.ts";
 import {
   createWebSocketHub,
   type SimWebSocket,
@@ -23,6 +26,7 @@ import {
 
 export { STOCKS } from "./instruments.ts";
 export { SIMULATOR_HEADER } from "./msw-handlers.ts";
+export { SIMULATOR_STATE_FILE, type SimulatorLog, simulatorStatePath } from "./persistence.ts";
 export type { Scenario, SimulatorControl, SimulatorServer, SimWebSocket, SimWebSocketHandlers, WebSocketHub };
 export { DEFAULT_SIMULATOR_PORT, SCENARIO_NAMES };
 
@@ -40,6 +44,13 @@ export interface SimulatorOptions {
   readonly sessionTimings?: Partial<SessionTimings>;
   /** Offer the /__simulator control endpoints over HTTP (default true; loopback only anyway). */
   readonly httpControl?: boolean;
+  /**
+   * Keep the durable state in this SQLite file and share it with every process that opens it (the default
+   * backend's `<profileDir>/simulator.sqlite`). The simulated person then stays logged in (session.ts).
+   */
+  readonly statePath?: string;
+  /** Diagnostics of a persisted simulator (one line when it must start afresh); never account ids. */
+  readonly log?: SimulatorLog;
 }
 
 export interface Simulator {
@@ -56,6 +67,8 @@ export interface Simulator {
   readonly websockets: WebSocketHub;
   /** Serves the handlers (and the websocket) over HTTPS on loopback with a fresh self-signed certificate. */
   serve(options?: { port?: number; host?: string }): Promise<SimulatorServer>;
+  /** Closes the state file of a persisted simulator (nothing to do for an in-memory one). */
+  close(): void;
 }
 
 function pacingOf(option: SimulatorOptions["pacing"]): PacingSettings {
@@ -77,13 +90,33 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
   if (!Number.isSafeInteger(seed) || seed < 0)
     throw new RangeError("The simulator seed must be a non-negative integer.");
   const clock = options.clock ?? createOffsetClock(options.startAt);
-  const state = createSimulatorState({
+  const stateOptions: StateOptions = {
     seed,
     clock,
     scenario: resolveScenario(options.scenario),
     pacing: pacingOf(options.pacing),
     sessionTimings: options.sessionTimings,
-  });
+    keepLoggedIn: options.statePath !== undefined,
+  };
+  const state = createSimulatorState(stateOptions);
+  let closeState = () => {};
+  if (options.statePath !== undefined) {
+    const startOffset = isOffsetClock(clock) ? clock.offset() : 0;
+    const persistence = attachPersistence(state, {
+      path: options.statePath,
+      seed,
+      scenario: stateOptions.scenario.name,
+      // A fresh state starts at the time this simulator started with, whatever offset the old one had.
+      fresh: () => {
+        const freshClock = isOffsetClock(clock) ? createOffsetClock() : clock;
+        if (isOffsetClock(freshClock)) freshClock.setOffset(startOffset);
+        return exportDurable(createSimulatorState({ ...stateOptions, clock: freshClock }));
+      },
+      ...(options.log ? { log: options.log } : {}),
+    });
+    state.sharing = persistence;
+    closeState = () => persistence.close();
+  }
   const control = createControl(state);
   const handlers: RequestHandler[] = [
     ...apiHandlers(state),
@@ -100,5 +133,6 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
     websockets,
     serve: (serveOptions = {}) =>
       startSimulatorServer({ handlers: () => handlers, websocket: websockets.server(), ...serveOptions }),
+    close: () => closeState(),
   };
 }

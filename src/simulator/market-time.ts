@@ -158,6 +158,22 @@ export function sessionPhase(ms: number): SessionPhase {
   return "closed";
 }
 
+/**
+ * The first instant at or after `ms` inside a session: the regular one, or with `extended` any of pre-market,
+ * regular and after-hours (which follow each other without a gap). Infinity if none within two weeks.
+ */
+export function nextSessionAt(ms: number, extended: boolean): number {
+  let date = newYorkTime(ms).date;
+  for (let i = 0; i < 15; i += 1, date = addDays(date, 1)) {
+    if (!isTradingDay(date)) continue;
+    const opens = fromNewYork(date, extended ? PRE_OPEN : REGULAR_OPEN);
+    const closes = fromNewYork(date, extended ? postClose(date) : regularClose(date));
+    if (ms < opens) return opens;
+    if (ms < closes) return ms;
+  }
+  return Number.POSITIVE_INFINITY;
+}
+
 /** YYYYMMDD plus n calendar days. */
 export function addDays(date: string, n: number): string {
   const d = new Date(

@@ -9,9 +9,21 @@ import type { SimulatorState } from "./state.ts";
 export const SIMULATOR_HEADER = "x-ibkr-simulator";
 /** Set by the HTTPS server to the socket address; in-process callers are "local". */
 export const SOURCE_HEADER = "x-simulator-source";
+/**
+ * Set by the two transports that can drop an answer after the gateway handled the request (the in-process
+ * dispatcher and the HTTPS server); each strips what a caller sent.
+ */
+export const TRANSPORT_HEADER = "x-simulator-transport";
+/** On an answer the transport must not deliver: it fails the request as a broken connection instead. */
+export const LOST_RESPONSE_HEADER = "x-simulator-lost-response";
 
-export function toResponse(output: PipelineOutput): Response {
+export function toResponse(output: PipelineOutput, transport: string | null = null): Response {
   if ("networkError" in output) return HttpResponse.error();
+  if ("lostResponse" in output) {
+    // fetch (msw's setupServer) has no closer equivalent of a connection that breaks after the request.
+    if (transport === null) return HttpResponse.error();
+    return new HttpResponse(null, { status: 200, headers: { [LOST_RESPONSE_HEADER]: "1" } });
+  }
   const headers = { [SIMULATOR_HEADER]: "1" };
   if (output.text !== undefined) {
     return new HttpResponse(output.text, {
@@ -56,7 +68,7 @@ export function apiHandlers(state: SimulatorState): HttpHandler[] {
       body: parsed.body,
       source: request.headers.get(SOURCE_HEADER) ?? "local",
     });
-    return toResponse(output);
+    return toResponse(output, request.headers.get(TRANSPORT_HEADER));
   };
   const handlers = (Object.keys(CPAPI_OPERATIONS) as CpapiOperationId[]).map((id) => {
     const operation = CPAPI_OPERATIONS[id];

@@ -36,6 +36,9 @@ export interface PriceModel {
   setPrice(stock: Stock, ms: number, target: number): void;
   /** Clears every adjustment. */
   reset(): void;
+  /** The adjustments (conid and factor), for a persisted simulator. */
+  adjustments(): [number, number][];
+  setAdjustments(entries: readonly (readonly [number, number])[]): void;
 }
 
 export interface OptionValue {
@@ -114,6 +117,11 @@ export function createPriceModel(seed: number): PriceModel {
       factors.set(stock.conid, target / raw(stock, ms));
     },
     reset: () => factors.clear(),
+    adjustments: () => [...factors.entries()],
+    setAdjustments(entries) {
+      factors.clear();
+      for (const [conid, factor] of entries) factors.set(conid, factor);
+    },
   };
 }
 

@@ -2,6 +2,11 @@
 // the gateway sends them), and the pending reply chain. A reply id is valid once; any other request that
 // reaches the gateway between a question and its answer makes the reply stale (503), which is why the client
 // holds the order-in-flight lock across the whole chain.
+//
+// A persisted simulator shares the pending replies of its profile between processes, but not the request
+// counter that makes one stale: counting every read of every process would turn each read into a write. So a
+// reply is judged stale by the requests of the simulator instance (process) that asked it; an answer from
+// another instance is never stale.
 import { randomUUID } from "node:crypto";
 import type { OrderTicket } from "./orders.ts";
 
@@ -73,9 +78,11 @@ export interface PendingReply {
   /** Question rounds still to ask after this one (each round is a list of message ids). */
   readonly remaining: readonly (readonly string[])[];
   readonly action: PendingAction;
-  /** Request sequence number at which the question was asked. */
+  /** Request sequence number at which the question was asked (in the asking instance). */
   readonly askedAt: number;
   readonly askedAtMs: number;
+  /** The simulator instance that asked it. */
+  readonly askedBy: string;
 }
 
 export type PendingAction =
@@ -109,14 +116,27 @@ export interface ReplyBook {
   /** A fresh prompt request id. */
   nextPromptId(): string;
   clear(): void;
+  /** Brokerage session the pending replies belong to (they die with it). */
+  epoch: number;
+  exportState(): ReplyBookData;
+  /** Replaces what is pending; this instance's request counting carries on. */
+  importState(data: ReplyBookData): void;
 }
 
-export function createReplyBook(): ReplyBook {
+export interface ReplyBookData {
+  readonly epoch: number;
+  readonly promptCounter: number;
+  readonly pending: readonly PendingReply[];
+  readonly prompts: readonly PendingPrompt[];
+}
+
+export function createReplyBook(instance: string, epoch = 0): ReplyBook {
   const pending = new Map<string, PendingReply>();
   const prompts = new Map<string, PendingPrompt>();
   let lastOtherRequest = 0;
   let promptCounter = 22_170;
-  return {
+  const book: ReplyBook = {
+    epoch,
     nextPromptId() {
       promptCounter += 1;
       return String(promptCounter);
@@ -128,6 +148,7 @@ export function createReplyBook(): ReplyBook {
         action,
         askedAt: sequence,
         askedAtMs: now,
+        askedBy: instance,
       };
       pending.set(reply.id, reply);
       return reply;
@@ -140,7 +161,8 @@ export function createReplyBook(): ReplyBook {
     noteRequest(sequence, isReply) {
       if (!isReply) lastOtherRequest = sequence;
     },
-    isStale: (reply, sequence) => lastOtherRequest > reply.askedAt && lastOtherRequest < sequence,
+    isStale: (reply, sequence) =>
+      reply.askedBy === instance && lastOtherRequest > reply.askedAt && lastOtherRequest < sequence,
     addPrompt(prompt) {
       prompts.set(`${prompt.orderId}:${prompt.reqId}`, prompt);
     },
@@ -154,5 +176,22 @@ export function createReplyBook(): ReplyBook {
       pending.clear();
       prompts.clear();
     },
+    exportState() {
+      return {
+        epoch: book.epoch,
+        promptCounter,
+        pending: [...pending.values()],
+        prompts: [...prompts.values()],
+      };
+    },
+    importState(data) {
+      book.epoch = data.epoch;
+      promptCounter = data.promptCounter;
+      pending.clear();
+      for (const reply of data.pending) pending.set(reply.id, reply);
+      prompts.clear();
+      for (const prompt of data.prompts) prompts.set(`${prompt.orderId}:${prompt.reqId}`, prompt);
+    },
   };
+  return book;
 }

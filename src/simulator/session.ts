@@ -3,6 +3,14 @@
 // requests and after 24 hours in any case; the brokerage session is reset every night at 01:00 New York
 // time and is lost to a competing login elsewhere (TWS, the mobile app). Login itself is a control action:
 // nothing the API offers can log in, exactly as with the real gateway.
+//
+// A persisted simulator (the default backend, shared by every CLI command and MCP server of a profile)
+// keeps its simulated person logged in: commands run minutes or hours apart must not find the session
+// idled out. There the idle timeout does not end the session, the person logs in again when the 24-hour cap
+// ends, and after the nightly reset they are back at once - in a new brokerage session, so the reset's
+// consequences (earlier orders leave the live list and order status) stay as the real gateway has them.
+// Every transition is dated at the instant it happens, not when it is noticed, so advancing in one big step
+// or in many small ones ends in the same state.
 import { lastNightlyResetAt } from "./market-time.ts";
 
 export interface SessionTimings {
@@ -18,6 +26,8 @@ export const DEFAULT_SESSION_TIMINGS: SessionTimings = {
 };
 
 export type SsoState = "logged_out" | "logged_in";
+
+const RESET_GAP_MAX_MS = 25 * 3_600_000;
 
 export interface SessionSnapshot {
   readonly sso: SsoState;
@@ -36,8 +46,25 @@ export interface SessionSnapshot {
   readonly ssoExpiresInMs: number;
 }
 
+/** Everything a session knows, as plain data (persisted simulators store it). */
+export interface SessionData {
+  readonly sso: SsoState;
+  readonly endedBy: SessionSnapshot["endedBy"];
+  readonly authenticated: boolean;
+  readonly competing: boolean;
+  readonly connected: boolean;
+  readonly epoch: number;
+  readonly loginAt: number | null;
+  readonly lastActivityAt: number;
+  /** null: no cap (never logged in). */
+  readonly lifetimeEndsAt: number | null;
+  readonly lastResetSeen: number;
+  /** The scenario cut the lifetime short: its end logs out even when the person stays logged in. */
+  readonly lifetimeShortened: boolean;
+}
+
 export interface SimSession {
-  /** Applies expiries and the nightly reset up to `now`; returns true when the brokerage epoch changed. */
+  /** Applies expiries and the nightly reset up to `now`; returns true when anything changed. */
   advance(now: number): boolean;
   /** Records a request (keeps the SSO session alive). */
   touch(now: number): void;
@@ -56,12 +83,21 @@ export interface SimSession {
   /** Shortens the remaining SSO lifetime (the expiring-session scenario). */
   expireIn(now: number, ms: number): void;
   readonly timings: SessionTimings;
+  exportState(): SessionData;
+  importState(data: SessionData): void;
 }
 
-export function createSimSession(
-  now: number,
-  options: { loggedIn: boolean; competing?: boolean; brokerage?: boolean; timings?: Partial<SessionTimings> },
-): SimSession {
+export interface SessionOptions {
+  readonly loggedIn: boolean;
+  readonly competing?: boolean;
+  readonly brokerage?: boolean;
+  readonly timings?: Partial<SessionTimings>;
+  /** The simulated person keeps the session alive (persisted simulators; see the top of this file). */
+  readonly keepLoggedIn?: boolean;
+}
+
+export function createSimSession(now: number, options: SessionOptions): SimSession {
+  const keep = options.keepLoggedIn === true;
   const timings: SessionTimings = { ...DEFAULT_SESSION_TIMINGS, ...options.timings };
   let sso: SsoState = "logged_out";
   let endedBy: SessionSnapshot["endedBy"] = "never_logged_in";
@@ -73,6 +109,7 @@ export function createSimSession(
   let lastActivityAt = now;
   let lifetimeEndsAt = Number.POSITIVE_INFINITY;
   let lastResetSeen = lastNightlyResetAt(now);
+  let lifetimeShortened = false;
 
   function startBrokerage(): void {
     authenticated = true;
@@ -85,8 +122,10 @@ export function createSimSession(
     sso = "logged_in";
     endedBy = null;
     loginAt = at;
-    lastActivityAt = at;
+    // A kept person's renewal is dated at the reset, which can be before the last request.
+    lastActivityAt = Math.max(lastActivityAt, at);
     lifetimeEndsAt = at + timings.maxLifetimeMs;
+    lifetimeShortened = false;
     lastResetSeen = lastNightlyResetAt(at);
     startBrokerage();
   }
@@ -117,25 +156,70 @@ export function createSimSession(
     return Math.min(lastActivityAt + timings.idleTimeoutMs, lifetimeEndsAt);
   }
 
+  function exportState(): SessionData {
+    return {
+      sso,
+      endedBy,
+      authenticated,
+      competing,
+      connected,
+      epoch,
+      loginAt,
+      lastActivityAt,
+      lifetimeEndsAt: Number.isFinite(lifetimeEndsAt) ? lifetimeEndsAt : null,
+      lastResetSeen,
+      lifetimeShortened,
+    };
+  }
+
+  /** The nightly reset: the brokerage session ends (a kept person starts the next one at once). */
+  function nightlyReset(reset: number): void {
+    lastResetSeen = reset;
+    if (keep && authenticated) {
+      login(reset);
+      return;
+    }
+    if (authenticated || competing) {
+      authenticated = false;
+      competing = false;
+      epoch += 1;
+    }
+  }
+
+  function advanceKept(at: number): void {
+    // One event per turn, oldest first: the lifetime's end or the next nightly reset. Resets are visited one
+    // by one (each starts a brokerage session), so a long silence ends where daily use would have.
+    for (;;) {
+      if (sso === "logged_out") return;
+      // Resets are 23 to 25 hours apart: the latest one 25 hours on is the next one.
+      const nextReset = lastNightlyResetAt(lastResetSeen + RESET_GAP_MAX_MS);
+      const resetDue = nextReset > lastResetSeen && nextReset <= at;
+      if (lifetimeEndsAt <= at && (!resetDue || lifetimeEndsAt <= nextReset)) {
+        if (lifetimeShortened) {
+          logout("lifetime");
+          return;
+        }
+        login(lifetimeEndsAt);
+        continue;
+      }
+      if (!resetDue) return;
+      nightlyReset(nextReset);
+    }
+  }
+
   return {
     timings,
     advance(at) {
       if (sso === "logged_out") return false;
-      const before = epoch;
-      if (at >= lifetimeEndsAt) logout("lifetime");
+      const before = JSON.stringify(exportState());
+      if (keep) advanceKept(at);
+      else if (at >= lifetimeEndsAt) logout("lifetime");
       else if (at - lastActivityAt >= timings.idleTimeoutMs) logout("idle");
       else {
         const reset = lastNightlyResetAt(at);
-        if (reset > lastResetSeen) {
-          lastResetSeen = reset;
-          if (authenticated || competing) {
-            authenticated = false;
-            competing = false;
-            epoch += 1;
-          }
-        }
+        if (reset > lastResetSeen) nightlyReset(reset);
       }
-      return epoch !== before;
+      return JSON.stringify(exportState()) !== before;
     },
     touch(at) {
       if (sso === "logged_in") lastActivityAt = Math.max(lastActivityAt, at);
@@ -176,6 +260,21 @@ export function createSimSession(
     },
     expireIn(at, ms) {
       lifetimeEndsAt = Math.min(lifetimeEndsAt, at + ms);
+      lifetimeShortened = true;
+    },
+    exportState,
+    importState(data) {
+      sso = data.sso;
+      endedBy = data.endedBy;
+      authenticated = data.authenticated;
+      competing = data.competing;
+      connected = data.connected;
+      epoch = data.epoch;
+      loginAt = data.loginAt;
+      lastActivityAt = data.lastActivityAt;
+      lifetimeEndsAt = data.lifetimeEndsAt ?? Number.POSITIVE_INFINITY;
+      lastResetSeen = data.lastResetSeen;
+      lifetimeShortened = data.lifetimeShortened;
     },
   };
 }

@@ -255,8 +255,7 @@ function createConnection(state: SimulatorState, id: number, transport: Transpor
         transport.drop();
         return;
       }
-      const now = state.clock.now();
-      state.advance(now);
+      const now = state.sync();
       const text = raw.trim();
       if (text.startsWith("{")) {
         let body: unknown;
@@ -289,8 +288,7 @@ function createConnection(state: SimulatorState, id: number, transport: Transpor
     },
     push() {
       if (depth.size === 0 || state.gatewayDown) return;
-      const now = state.clock.now();
-      state.advance(now);
+      const now = state.sync();
       if (!stillConfirmed(now)) return;
       if (!state.session.isBrokerageAuthenticated()) {
         depth.clear();
@@ -353,12 +351,11 @@ export function createWebSocketHub(state: SimulatorState): WebSocketHub {
     };
     deliver(() => {
       if (ended) return;
-      const now = state.clock.now();
       if (state.gatewayDown) {
         end(1006, Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }));
         return;
       }
-      state.advance(now);
+      state.sync();
       if (!state.session.isLoggedIn()) {
         // The same refusal a `ws` client reports for an upgrade answered 401.
         end(1006, { code: "WS_UPGRADE_REFUSED", status: 401 });
@@ -428,7 +425,7 @@ export function createWebSocketHub(state: SimulatorState): WebSocketHub {
           socket.destroy();
           return;
         }
-        state.advance(state.clock.now());
+        state.sync();
         if (!state.session.isLoggedIn()) {
           refuseUpgrade(socket, 401, "Unauthorized", "Access Denied");
           return;

@@ -1,10 +1,11 @@
 // `ibkr-agent simulator`: the simulated Client Portal Gateway as a real HTTPS server on loopback, for demos,
 // end-to-end tests and trying every command without an IBKR account. It prints where it listens (and, with
 // --json, one machine-readable line), writes its certificate for pinning, and stops cleanly on SIGINT or
-// SIGTERM.
+// SIGTERM. Its state lives in memory unless --state names a file (the same persistence the default backend
+// uses). `ibkr-agent simulator reset-state` removes the default backend's persisted state of a profile.
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import type { Argv } from "yargs";
 import { GatewayError } from "../../core/gateway-error.ts";
 import type { Output } from "../output.ts";
@@ -18,7 +19,12 @@ interface SimulatorArgs {
   time?: string;
   "cert-out"?: string;
   pacing: string;
+  state?: string;
   "list-scenarios"?: boolean;
+}
+
+interface ResetArgs {
+  config?: string;
 }
 
 function parseStart(time: string | undefined): number | undefined {
@@ -73,12 +79,32 @@ async function runSimulator(args: SimulatorArgs, output: Output): Promise<void> 
       details: { field: "port" },
     });
   }
-  const simulator = createSimulator({
+  const options = {
     scenario: scenario.name,
     seed: args.seed,
     startAt: parseStart(args.time),
-    pacing: args.pacing === "bench" ? "bench" : "cpapi",
-  });
+    pacing: args.pacing === "bench" ? ("bench" as const) : ("cpapi" as const),
+  };
+  let simulator: ReturnType<typeof createSimulator>;
+  if (args.state === undefined) simulator = createSimulator(options);
+  else {
+    const { createLogger } = await import("../../core/logger.ts");
+    const logger = createLogger();
+    try {
+      simulator = createSimulator({
+        ...options,
+        statePath: resolve(args.state),
+        log: (level, message, fields) => logger[level](message, fields),
+      });
+    } catch (error) {
+      throw new GatewayError("INPUT_INVALID_ARGUMENT", {
+        message: `--state ${args.state} cannot be used as the simulator's state file: ${(error as Error).message}`,
+        userAction:
+          "Name a file in a directory you can write to, or leave --state out to keep the state in memory.",
+        details: { field: "state" },
+      });
+    }
+  }
   let server: Awaited<ReturnType<typeof simulator.serve>>;
   try {
     server = await simulator.serve({ port: args.port, host: args.host });
@@ -106,6 +132,7 @@ async function runSimulator(args: SimulatorArgs, output: Output): Promise<void> 
     simulated_time: new Date(simulator.clock.now()).toISOString(),
     certificate_file: certFile,
     control_url: `${server.origin}/__simulator/state`,
+    state_file: args.state === undefined ? null : resolve(args.state),
     pid: process.pid,
   };
   // Listen for the stop signals before announcing the server: a supervisor may signal right after the line.
@@ -122,12 +149,68 @@ async function runSimulator(args: SimulatorArgs, output: Output): Promise<void> 
     output.text(`  Certificate:  ${certFile}  (pin it with broker.ca_file)`);
     output.text(`  Control API:  ${info.control_url}`);
     output.text(`  Market time:  ${info.simulated_time}`);
+    output.text(`  State:        ${info.state_file ?? "in memory (gone when the server stops)"}`);
     output.text("All data is simulated; nothing reaches Interactive Brokers. Press Ctrl+C to stop.");
   }
   await stopped;
   await server.close();
+  simulator.close();
   if (tempDir !== null) rmSync(tempDir, { recursive: true, force: true });
   if (!output.json) output.text("Simulator stopped.");
+}
+
+async function resetState(args: ResetArgs, output: Output): Promise<void> {
+  const { loadConfig } = await import("../../config/index.ts");
+  const loaded = loadConfig({ file: args.config, checkEnvironment: false });
+  if (loaded.config.broker.backend !== "simulator") {
+    throw new GatewayError("INPUT_INVALID_ARGUMENT", {
+      message: `The configuration uses the ${loaded.config.broker.backend} backend; its profile has no simulator state.`,
+      userAction: "Name a configuration whose broker.backend is simulator (or none, for the safe defaults).",
+      details: { field: "config" },
+    });
+  }
+  const { removeSimulatorState, simulatorStatePath } = await import("../../simulator/persistence.ts");
+  const result = removeSimulatorState(simulatorStatePath(loaded.paths.profileDir));
+  const removed = result.removed;
+  if (output.json) {
+    output.data({
+      profile: loaded.paths.profile,
+      state_file: result.path,
+      removed:
+        removed === null
+          ? null
+          : {
+              seed: removed.seed,
+              scenario: removed.scenario,
+              version: removed.version,
+              created_at: removed.createdAt === null ? null : new Date(removed.createdAt).toISOString(),
+              saved_at: new Date(removed.savedAt).toISOString(),
+              orders: removed.orders,
+              working_orders: removed.workingOrders,
+              executions: removed.executions,
+            },
+      deleted_files: result.deletedFiles,
+    });
+    return;
+  }
+  if (removed !== null) {
+    const counts =
+      removed.orders === null
+        ? ""
+        : `, ${removed.orders} order(s) (${removed.workingOrders} working) and ${removed.executions} execution(s)`;
+    output.text(
+      `Removed the simulator state of profile ${loaded.paths.profile}: seed ${removed.seed}, scenario ${removed.scenario}${counts}.`,
+    );
+  } else if (result.deletedFiles.length > 0) {
+    output.text(`Deleted ${result.deletedFiles.join(", ")}: not a simulator state file.`);
+  } else {
+    output.text(`The profile ${loaded.paths.profile} has no simulator state; nothing to remove.`);
+  }
+  output.text(`  File: ${result.path}`);
+  if (removed !== null || result.deletedFiles.length > 0)
+    output.text(
+      "The next command starts the simulator afresh (running processes follow at their next call).",
+    );
 }
 
 export function simulatorCommand(yargs: Argv, output: () => Output): Argv {
@@ -136,6 +219,12 @@ export function simulatorCommand(yargs: Argv, output: () => Output): Argv {
     "Run the simulated Client Portal Gateway over HTTPS (no IBKR account needed)",
     (y) =>
       y
+        .command(
+          "reset-state",
+          "Remove the default simulator's persisted state of the profile (orders, positions, session)",
+          (r) => r.example("$0 simulator reset-state", "Start the built-in simulator afresh"),
+          (argv) => resetState(argv as unknown as ResetArgs, output()),
+        )
         .option("port", {
           type: "number",
           default: 5055,
@@ -170,6 +259,10 @@ export function simulatorCommand(yargs: Argv, output: () => Output): Argv {
           default: "cpapi",
           choices: ["cpapi", "bench"],
           describe: "cpapi: IBKR's rate limits with 429 and penalty box; bench: no limits",
+        })
+        .option("state", {
+          type: "string",
+          describe: "Keep the simulator's state in this SQLite file (default: in memory)",
         })
         .option("list-scenarios", { type: "boolean", describe: "List the scenarios and exit" })
         .example("$0 simulator", "Serve https://localhost:5055/v1/api with the healthy scenario")

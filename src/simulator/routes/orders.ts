@@ -160,7 +160,7 @@ function questionRounds(state: SimulatorState, tickets: readonly OrderTicket[], 
       if (!rounds.some((round) => round.includes(id))) rounds.push([id]);
     }
   }
-  const suppressed = state.epochState.suppressed;
+  const suppressed = state.suppressed;
   return rounds.filter((round) => !round.every((id) => suppressed.has(id)));
 }
 
@@ -334,11 +334,11 @@ const STATUS_FILTERS: Record<string, string> = {
 
 const getLiveOrders: Route = (request, state) => {
   const epoch = state.epochState;
-  epoch.liveOrdersCalls += 1;
+  const cold = !state.warmUp.liveOrders;
+  state.warmUp.liveOrders = true;
   // The first call of a session can be empty even when orders exist; force=true clears the cache and
   // answers an empty list by design.
-  if (epoch.liveOrdersCalls === 1 || request.query.get("force") === "true")
-    return ok({ orders: [], snapshot: false });
+  if (cold || request.query.get("force") === "true") return ok({ orders: [], snapshot: false });
   const account = request.query.get("accountId") ?? state.selectedAccount;
   const filters = (request.query.get("filters") ?? "")
     .split(",")
@@ -371,13 +371,13 @@ const getOrderStatus: Route = (request, state) => {
 };
 
 const getTrades: Route = (request, state) => {
-  const epoch = state.epochState;
-  epoch.tradesCalls += 1;
+  const cold = !state.warmUp.trades;
+  state.warmUp.trades = true;
   const daysText = request.query.get("days");
   const days = daysText === null ? 1 : integerParam(daysText);
   if (days === null || days < 1 || days > 7) return badRequest("days must be 1-7");
   // Cold read: the first trade list of a session comes back empty.
-  if (epoch.tradesCalls === 1) return ok([]);
+  if (cold) return ok([]);
   const today = newYorkTime(request.now).date;
   const from = fromNewYork(addDays(today, -(days - 1)), 0);
   const account = state.accounts.get(state.selectedAccount);
@@ -457,12 +457,12 @@ const suppressQuestions: Route = (request, state) => {
   ) {
     return badRequest("messageIds must list 1-51 question ids");
   }
-  for (const id of ids) state.epochState.suppressed.add(id);
+  for (const id of ids) state.suppressed.add(id);
   return ok({ status: "submitted" });
 };
 
 const resetSuppressedQuestions: Route = (_request, state) => {
-  state.epochState.suppressed.clear();
+  state.suppressed.clear();
   return ok({ status: "submitted" });
 };
 

@@ -202,9 +202,11 @@ const invalidatePositions: Route = (request, state) => {
 };
 
 const getPartitionedPnl: Route = (request, state) => {
-  state.epochState.pnlCalls += 1;
   // "Initial request will return an empty array in the upnl object."
-  if (state.epochState.pnlCalls <= state.scenario.coldPnlRequests) return ok({ upnl: {} });
+  if (state.warmUp.pnlCalls < state.scenario.coldPnlRequests) {
+    state.warmUp.pnlCalls += 1;
+    return ok({ upnl: {} });
+  }
   const upnl: Record<string, unknown> = {};
   for (const account of state.accounts.values()) {
     const v = valueAccount(state, account, request.now);
