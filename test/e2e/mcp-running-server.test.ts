@@ -150,7 +150,7 @@ describe("a running stdio MCP server", () => {
       account_id: ACCOUNT,
       broker_order_id: placed.structuredContent?.broker_order_id,
     });
-    expect((order.structuredContent?.order as { status: string }).status).toBe("filled");
+    expect(order.structuredContent).toMatchObject({ order: { status: "filled" } });
   }, 60_000);
 
   it("is stopped by a kill switch another process engages, on its very next submit, and still cancels", async () => {
