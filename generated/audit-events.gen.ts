@@ -255,7 +255,7 @@ export const AUDIT_EVENT_SPECS: Record<AuditEventType, AuditEventSpec> = {
   },
   "approval_revoked": {
     "category": "order",
-    "description": "The operator revoked an unused approval; a later submit with it gets APPROVAL_REVOKED.",
+    "description": "An unused approval was revoked, by the operator or by the gateway after a broker question stopped its submit; a later submit with it gets APPROVAL_REVOKED.",
     "decisions": [
       "allow"
     ],
@@ -639,7 +639,7 @@ export const AUDIT_EVENT_SPECS: Record<AuditEventType, AuditEventSpec> = {
   },
   "live_disarmed": {
     "category": "safety",
-    "description": "Live trading was disarmed - by the operator, or automatically when the live configuration changed since arming, the audit store became unusable for live, or the key was rotated. Live submits refuse with LIVE_NOT_ARMED until armed again.",
+    "description": "Live trading was disarmed - by the operator, by engaging the kill switch, or automatically when the live configuration changed since arming. Live submits refuse with LIVE_NOT_ARMED until armed again.",
     "decisions": [
       "allow"
     ],

@@ -2117,7 +2117,7 @@ const ibkr_executions_list_output = {
             "type": "string"
           },
           "client_order_id": {
-            "description": "Client order id (cOID) the gateway sent with the order. It is derived from the caller and the idempotency key of the submit (the same key always gives the same cOID), so the broker itself refuses a second order with it; bracket exits add -tp and -sl.",
+            "description": "Client order id (cOID) the gateway sent with the order. It is derived from the caller and the idempotency key of the submit (the same key always gives the same cOID), so the broker itself refuses a second order with it. A bracket's exits carry no cOID of their own and name the entry's cOID as their parent.",
             "pattern": "^[A-Za-z0-9._:-]{1,64}$",
             "type": "string"
           },
@@ -3884,7 +3884,7 @@ const ibkr_live_order_submit_output = {
       "type": "string"
     },
     "client_order_id": {
-      "description": "Client order id (cOID) the gateway sent with the order. It is derived from the caller and the idempotency key of the submit (the same key always gives the same cOID), so the broker itself refuses a second order with it; bracket exits add -tp and -sl.",
+      "description": "Client order id (cOID) the gateway sent with the order. It is derived from the caller and the idempotency key of the submit (the same key always gives the same cOID), so the broker itself refuses a second order with it. A bracket's exits carry no cOID of their own and name the entry's cOID as their parent.",
       "pattern": "^[A-Za-z0-9._:-]{1,64}$",
       "type": "string"
     },
@@ -6037,7 +6037,7 @@ const ibkr_order_status_output = {
           "type": "string"
         },
         "client_order_id": {
-          "description": "Client order id (cOID) the gateway sent with the order. It is derived from the caller and the idempotency key of the submit (the same key always gives the same cOID), so the broker itself refuses a second order with it; bracket exits add -tp and -sl.",
+          "description": "Client order id (cOID) the gateway sent with the order. It is derived from the caller and the idempotency key of the submit (the same key always gives the same cOID), so the broker itself refuses a second order with it. A bracket's exits carry no cOID of their own and name the entry's cOID as their parent.",
           "pattern": "^[A-Za-z0-9._:-]{1,64}$",
           "type": "string"
         },
@@ -6295,7 +6295,7 @@ const ibkr_orders_history_output = {
             "type": "string"
           },
           "client_order_id": {
-            "description": "Client order id (cOID) the gateway sent with the order. It is derived from the caller and the idempotency key of the submit (the same key always gives the same cOID), so the broker itself refuses a second order with it; bracket exits add -tp and -sl.",
+            "description": "Client order id (cOID) the gateway sent with the order. It is derived from the caller and the idempotency key of the submit (the same key always gives the same cOID), so the broker itself refuses a second order with it. A bracket's exits carry no cOID of their own and name the entry's cOID as their parent.",
             "pattern": "^[A-Za-z0-9._:-]{1,64}$",
             "type": "string"
           },
@@ -6535,7 +6535,7 @@ const ibkr_orders_list_output = {
             "type": "string"
           },
           "client_order_id": {
-            "description": "Client order id (cOID) the gateway sent with the order. It is derived from the caller and the idempotency key of the submit (the same key always gives the same cOID), so the broker itself refuses a second order with it; bracket exits add -tp and -sl.",
+            "description": "Client order id (cOID) the gateway sent with the order. It is derived from the caller and the idempotency key of the submit (the same key always gives the same cOID), so the broker itself refuses a second order with it. A bracket's exits carry no cOID of their own and name the entry's cOID as their parent.",
             "pattern": "^[A-Za-z0-9._:-]{1,64}$",
             "type": "string"
           },
@@ -7498,7 +7498,7 @@ const ibkr_paper_order_submit_output = {
       "type": "string"
     },
     "client_order_id": {
-      "description": "Client order id (cOID) the gateway sent with the order. It is derived from the caller and the idempotency key of the submit (the same key always gives the same cOID), so the broker itself refuses a second order with it; bracket exits add -tp and -sl.",
+      "description": "Client order id (cOID) the gateway sent with the order. It is derived from the caller and the idempotency key of the submit (the same key always gives the same cOID), so the broker itself refuses a second order with it. A bracket's exits carry no cOID of their own and name the entry's cOID as their parent.",
       "pattern": "^[A-Za-z0-9._:-]{1,64}$",
       "type": "string"
     },
@@ -9346,7 +9346,7 @@ export const TOOLS = {
       },
       {
         "property": "acknowledged_question_ids",
-        "flag": "acknowledged-question-ids",
+        "flag": "acknowledge",
         "aliases": []
       },
       {

@@ -17,7 +17,7 @@ import { assertKillSwitchReleased } from "./kill-switch/index.ts";
 import { assertPaperAccount, type PaperFacts } from "./paper/index.ts";
 
 export { type ApprovalExpectation, checkApproval } from "./approval/index.ts";
-export { type WriteIdentity, writeIdentity } from "./idempotency/keys.ts";
+export { idempotencyKeyHash, type WriteIdentity, writeIdentity } from "./idempotency/keys.ts";
 export { ownerGone } from "./idempotency/owner.ts";
 export { runIdempotent, storedFailure, type WriteHooks, type WriteSpec } from "./idempotency/step.ts";
 export { assertKillSwitchReleased, killSwitchRefusal } from "./kill-switch/index.ts";

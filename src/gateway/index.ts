@@ -8,6 +8,8 @@ export type {
   ApprovalListing,
   CancelAnswer,
   FoundOrder,
+  LivePrerequisite,
+  LiveStatus,
   ModifyRequest,
   OperatorProof,
   OrderWriter,

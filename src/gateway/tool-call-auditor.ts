@@ -3,10 +3,15 @@
 // turns into its keyed hash and never stores raw.
 import { isToolName, TOOLS } from "../../generated/tools/registry.gen.ts";
 import { toWireError } from "../core/gateway-error.ts";
+import { idempotencyKeyHash } from "../gates/index.ts";
 import type { Store } from "../store/index.ts";
 import type { ToolCallAuditor, ToolCallRecord } from "./dispatch.ts";
 
 const TOOL_NAME = /^[a-z0-9_]{1,64}$/;
+
+function field(value: unknown, name: string): unknown {
+  return value !== null && typeof value === "object" ? (value as Record<string, unknown>)[name] : undefined;
+}
 
 function accountOf(input: unknown): string | undefined {
   if (input === null || typeof input !== "object") return undefined;
@@ -26,6 +31,12 @@ export function createToolCallAuditor(store: Store): ToolCallAuditor {
       if (known !== null) {
         metadata.required_scope = known.scope;
         metadata.tier = known.tier;
+      }
+      // Write tools: the key as records and workflow events carry it, and whether this was a replay.
+      const key = field(record.input, "idempotency_key");
+      if (typeof key === "string" && key !== "") {
+        metadata.idempotency_key_hash = idempotencyKeyHash(store, context.principal, key);
+        if (error === null) metadata.idempotent_replay = field(record.output, "replayed") === true;
       }
       if (error !== null) {
         metadata.retryable = error.retryable;

@@ -34,7 +34,7 @@ export type {
 export { brokerWriter, localCandidateWriter, refusingWriter } from "./orders/index.ts";
 export { createAccountDirectory } from "./reads/account-directory.ts";
 export type { ReadDeps } from "./reads/deps.ts";
-export type { SafetyProcedures } from "./safety.ts";
+export type { LivePrerequisite, LiveStatus, SafetyProcedures } from "./safety.ts";
 
 export interface WorkflowDeps extends ReadDeps {
   /** Writers an embedding application supplies in place of the CPAPI writer. */

@@ -34,6 +34,15 @@ export function requireOperator(
   action: string,
 ): void {
   if (context.frontDoor !== "cli" || context.interactive !== true) {
+    // Recorded like a wrong PIN: an attempt at an operator action from where no operator can be.
+    deps.store.append({
+      ...auditContextOf(context),
+      event_type: "auth_denied",
+      decision: "deny",
+      result_status: "denied_auth",
+      error_code: "APPROVAL_HUMAN_REQUIRED",
+      metadata: { check: "operator_terminal" },
+    });
     throw new GatewayError("APPROVAL_HUMAN_REQUIRED", {
       message: `Only the operator, at an interactive terminal, can ${action}.`,
       userAction: `Run the ibkr-agent command to ${action} yourself in a terminal; it asks for the operator PIN.`,
@@ -64,6 +73,7 @@ export function requireOperator(
         event_type: "auth_denied",
         decision: "deny",
         result_status: "denied_auth",
+        error_code: "OPERATOR_PIN_INVALID",
         metadata: { check: "operator_pin" },
       });
     });

@@ -27,6 +27,82 @@ function changedBy(context: CallContext): string {
   return (context.metadata?.mcp_client ?? context.principal).slice(0, 200);
 }
 
+/** Audit retention live trading needs (design §10), in days. */
+const LIVE_RETENTION_DAYS = 2555;
+
+export interface LivePrerequisite {
+  readonly name: "live_enabled" | "checklist" | "allowlist" | "policy" | "retention";
+  readonly met: boolean;
+  /** The configuration key to set when it is not met. */
+  readonly key: string;
+  readonly detail: string;
+}
+
+export interface LiveStatus {
+  readonly armed: boolean;
+  /** False when armed under an earlier live configuration: the next live write disarms. */
+  readonly armed_for_current_config: boolean;
+  readonly armed_at?: string;
+  readonly disarmed_cause?: string;
+  readonly changed_at?: string;
+  readonly kill_switch: "engaged" | "released";
+  readonly prerequisites: readonly LivePrerequisite[];
+  readonly ready_to_arm: boolean;
+}
+
+/** What the configuration must say before the operator may arm live trading, one entry per requirement. */
+export function livePrerequisites(config: OrderDeps["config"]): LivePrerequisite[] {
+  const live = config.live_trading;
+  const enabled = live.enabled && config.safety.live_trading_enabled;
+  const accounts = live.allowed_accounts.length;
+  const policy = live.policies.find((p) => p.id === live.risk_policy_id);
+  const days = config.audit.retention_days;
+  return [
+    {
+      name: "live_enabled",
+      met: enabled,
+      key: "live_trading.enabled and safety.live_trading_enabled",
+      detail: enabled
+        ? "live_trading.enabled and safety.live_trading_enabled are both true"
+        : `live_trading.enabled is ${live.enabled} and safety.live_trading_enabled is ${config.safety.live_trading_enabled}; both must be true`,
+    },
+    {
+      name: "checklist",
+      met: live.paper_to_live_checklist_acknowledged,
+      key: "live_trading.paper_to_live_checklist_acknowledged",
+      detail: live.paper_to_live_checklist_acknowledged
+        ? "the paper-to-live checklist is acknowledged"
+        : "live_trading.paper_to_live_checklist_acknowledged is false; complete the checklist of the runbook first",
+    },
+    {
+      name: "allowlist",
+      met: accounts > 0,
+      key: "live_trading.allowed_accounts",
+      detail:
+        accounts > 0
+          ? `${accounts} account${accounts === 1 ? "" : "s"} on live_trading.allowed_accounts`
+          : "live_trading.allowed_accounts is empty",
+    },
+    {
+      name: "policy",
+      met: policy !== undefined,
+      key: "live_trading.risk_policy_id",
+      detail:
+        policy !== undefined
+          ? `policy ${policy.id}${policy.enabled ? "" : " (disabled: it refuses every order)"}`
+          : live.risk_policy_id === undefined
+            ? "live_trading.risk_policy_id is not set"
+            : `live_trading.risk_policy_id ${live.risk_policy_id} names no policy in live_trading.policies`,
+    },
+    {
+      name: "retention",
+      met: days >= LIVE_RETENTION_DAYS,
+      key: `audit.retention_days of at least ${LIVE_RETENTION_DAYS}`,
+      detail: `audit.retention_days is ${days}${days >= LIVE_RETENTION_DAYS ? "" : `; live trading needs at least ${LIVE_RETENTION_DAYS}`}`,
+    },
+  ];
+}
+
 export function safetyOperations(deps: OrderDeps) {
   const { store, clock, config } = deps;
 
@@ -133,8 +209,10 @@ export function safetyOperations(deps: OrderDeps) {
         account_allowlisted: allowlisted,
         policy_id: policy.id,
         trading_day: counters.tradingDay,
-        window_seconds: policy.window_seconds ?? 1,
-        submitted_in_window: counters.inWindow,
+        // Without a frequency limit there is no window to count in.
+        ...(policy.window_seconds !== undefined
+          ? { window_seconds: policy.window_seconds, submitted_in_window: counters.inWindow }
+          : {}),
         submitted_in_session: counters.inSession,
         session_notional: { amount: add(counters.sessionNotional, "0"), currency: policy.currency },
         ...(windowLeft !== undefined ? { remaining_window_orders: windowLeft } : {}),
@@ -241,17 +319,34 @@ export function safetyOperations(deps: OrderDeps) {
       return { ...engaged, cancelled, failed };
     },
 
+    /** Arming, the kill switch and each live prerequisite of the configuration: what `live arm` would need. */
+    liveStatus(): LiveStatus {
+      const arming = store.liveArming.get();
+      // Arming covers the live configuration it was given under; a changed one disarms at the next live write.
+      const current =
+        arming.armed && (arming.configHash === null || arming.configHash === liveConfigHash(deps));
+      const ks = status();
+      const prerequisites = livePrerequisites(config);
+      return {
+        armed: arming.armed,
+        armed_for_current_config: current,
+        ...(arming.armed && arming.armedAt !== null ? { armed_at: toRfc3339(arming.armedAt) } : {}),
+        ...(!arming.armed && arming.cause !== null ? { disarmed_cause: arming.cause } : {}),
+        ...(arming.changedAt !== null ? { changed_at: toRfc3339(arming.changedAt) } : {}),
+        kill_switch: ks.state,
+        prerequisites,
+        ready_to_arm: !current && ks.state === "released" && prerequisites.every((p) => p.met),
+      };
+    },
+
     /** Arms live trading after the checklist: operator only. Covers the live configuration as it is now. */
     arm(context: CallContext, proof: OperatorProof | undefined, reason: string) {
       requireOperator(deps, context, proof, "arm live trading");
       const live = config.live_trading;
-      const missing: string[] = [];
-      if (!(live.enabled && config.safety.live_trading_enabled))
-        missing.push("live_trading.enabled and safety.live_trading_enabled");
-      if (!live.paper_to_live_checklist_acknowledged)
-        missing.push("live_trading.paper_to_live_checklist_acknowledged");
-      if (live.allowed_accounts.length === 0) missing.push("live_trading.allowed_accounts");
-      if (config.audit.retention_days < 2555) missing.push("audit.retention_days of at least 2555");
+      // The policy is checked by livePolicy below, which names it with its own code.
+      const missing = livePrerequisites(config)
+        .filter((p) => !p.met && p.name !== "policy")
+        .map((p) => p.key);
       if (missing.length > 0) {
         throw new GatewayError("LIVE_GATE_MISSING", {
           message: `Live trading cannot be armed: ${missing.join("; ")}.`,

@@ -2,6 +2,7 @@
 // and account it acts on. The checks run in a fixed order so the caller hears the most useful reason: an
 // approval that was used is APPROVAL_CONSUMED even when it has also expired since.
 import type { ErrorCode } from "../../../generated/errors.gen.ts";
+import { toRfc3339 } from "../../core/clock.ts";
 import { GatewayError } from "../../core/gateway-error.ts";
 import type { ApprovalRecord } from "../../store/index.ts";
 
@@ -41,7 +42,7 @@ export function checkApproval(
     throw new GatewayError("APPROVAL_REVOKED", { details: { field: "approval_id" } });
   if (approval.expiresAt <= expected.now) {
     throw new GatewayError("APPROVAL_EXPIRED", {
-      details: { field: "approval_id", expired_at: new Date(approval.expiresAt).toISOString() },
+      details: { field: "approval_id", expired_at: toRfc3339(approval.expiresAt) },
     });
   }
   if (approval.accountIdHash !== expected.accountIdHash) {

@@ -14,11 +14,16 @@ export interface WriteIdentity {
 
 export const CLIENT_ORDER_ID_PREFIX = "iag-";
 
+/** The keyed hash of a caller's idempotency key, scoped to the caller (what records and events carry). */
+export function idempotencyKeyHash(store: Store, principal: string, idempotencyKey: string): string {
+  return store.hashValue(`idempotency\u0000${principal}\u0000${idempotencyKey}`);
+}
+
 export function writeIdentity(
   store: Store,
   input: { principal: string; idempotencyKey: string; operation: string; request: unknown },
 ): WriteIdentity {
-  const keyHash = store.hashValue(`idempotency\u0000${input.principal}\u0000${input.idempotencyKey}`);
+  const keyHash = idempotencyKeyHash(store, input.principal, input.idempotencyKey);
   return {
     keyHash,
     requestHash: store.hashCanonical({ operation: input.operation, request: input.request }),

@@ -71,12 +71,11 @@ export function createApprovals(db: DatabaseSync): Approvals {
   const consumeByWrite = db.prepare(
     "UPDATE approvals SET status = 'consumed', consumed_at = ? WHERE approval_id = ? AND status = 'active'",
   );
-  const byPreview = db.prepare(
-    "SELECT * FROM approvals WHERE preview_id = ? ORDER BY created_at, approval_id",
-  );
-  const newest = db.prepare("SELECT * FROM approvals ORDER BY created_at DESC, approval_id DESC LIMIT ?");
+  const byPreview = db.prepare("SELECT * FROM approvals WHERE preview_id = ? ORDER BY created_at, rowid");
+  // Ties within one millisecond go by insertion order: ids are random past their time prefix.
+  const newest = db.prepare("SELECT * FROM approvals ORDER BY created_at DESC, rowid DESC LIMIT ?");
   const newestOf = db.prepare(
-    "SELECT * FROM approvals WHERE account_id_hash = ? ORDER BY created_at DESC, approval_id DESC LIMIT ?",
+    "SELECT * FROM approvals WHERE account_id_hash = ? ORDER BY created_at DESC, rowid DESC LIMIT ?",
   );
   const revoke = db.prepare(
     "UPDATE approvals SET status = 'revoked', revoked_at = ?, revoked_by = ? WHERE approval_id = ? AND status = 'active'",

@@ -10,7 +10,7 @@ import type { CallContext, OperationContext } from "../../core/call-context.ts";
 import { toRfc3339 } from "../../core/clock.ts";
 import { GatewayError } from "../../core/gateway-error.ts";
 import { prefixedId } from "../../core/ids.ts";
-import type { ApprovalRecord } from "../../store/index.ts";
+import type { ApprovalRecord, Store } from "../../store/index.ts";
 import { type OperatorProof, requireOperator } from "../operator.ts";
 import type { OrderDeps } from "./deps.ts";
 import { type EventOrigin, recordEvent } from "./events.ts";
@@ -68,19 +68,47 @@ function checkAcknowledged(ids: readonly string[]): void {
   }
 }
 
-/** One line a person can read before approving: BUY 10 AAPL LMT 190.50 DAY (bracket: TP 200, SL 185). */
+/**
+ * A broker question the approval did not acknowledge stopped its write. The approval can never get past that
+ * question, and while it is active no other approval of the preview can be made, so it is retired here
+ * (revoked by the system, audited): a person who reads the question approves the preview afresh, naming it.
+ * Runs inside the write's failure transaction.
+ */
+export function retireAfterQuestion(
+  store: Store,
+  origin: EventOrigin,
+  input: { approvalId: string; accountIdHash: string; questionIds: unknown; at: number },
+): void {
+  const approval = store.approvals.get(input.approvalId);
+  if (approval === null || !store.approvals.revoke(input.approvalId, input.at, "system")) return;
+  const ids = Array.isArray(input.questionIds)
+    ? input.questionIds.filter((id) => typeof id === "string")
+    : [];
+  recordEvent(store, origin, {
+    type: "approval_revoked",
+    accountIdHash: input.accountIdHash,
+    metadata: {
+      approval_id: input.approvalId,
+      preview_id: approval.previewId,
+      revoked_by: "system",
+      reason: `The broker asked ${ids.join(", ") || "a question"}, which this approval did not acknowledge; approve the preview again after reading it.`,
+    },
+  });
+}
+
+/** One line a person reads before approving: BUY 10 AAPL limit 190.5 DAY; exits: take profit limit 200, ... */
 export function previewSummary(loaded: LoadedPreview): string {
   const { preview } = loaded;
+  // The price words name the order type (stop 260 limit 265 is a stop limit), so it is not repeated.
   const words = (leg: Record<string, string>) =>
     [
       leg.side?.toUpperCase(),
       leg.quantity,
       preview.contract.symbol,
-      leg.order_type?.replace("_", " "),
-      leg.limit_price !== undefined ? `limit ${leg.limit_price}` : undefined,
       leg.stop_price !== undefined ? `stop ${leg.stop_price}` : undefined,
-      leg.trailing_amount !== undefined ? `trail ${leg.trailing_amount}` : undefined,
-      leg.trailing_percent !== undefined ? `trail ${leg.trailing_percent}%` : undefined,
+      leg.limit_price !== undefined ? `limit ${leg.limit_price}` : undefined,
+      leg.trailing_amount !== undefined ? `trailing stop ${leg.trailing_amount}` : undefined,
+      leg.trailing_percent !== undefined ? `trailing stop ${leg.trailing_percent}%` : undefined,
       leg.time_in_force?.toUpperCase(),
     ]
       .filter((part) => part !== undefined)

@@ -97,7 +97,7 @@ export function cancelOperations(deps: OrderDeps, recovery: Recovery) {
       },
       {
         recover: (record) =>
-          recovery.settle(record, { transport: call.transport, writer, accountId: account.accountId }),
+          recovery.settle(record, { transport: call.transport, accountId: account.accountId }),
         replay: (record) => ({
           ...replayed(deps, origin, record, call, account.accountId, "cancel"),
           ...extra,

@@ -179,9 +179,12 @@ export function evaluateLive(deps: OrderDeps, facts: LiveWriteFacts, origin: Eve
         : {},
     );
     findings.idempotency_key_present = finding(true);
-    const policy = livePolicy(deps);
-    policyId = policy.id;
-    if (preview !== null) {
+    // With live trading off there may be no policy at all: that is the disabled feature, reported as such.
+    const policy = enabled || live.risk_policy_id !== undefined ? livePolicy(deps) : null;
+    policyId = policy?.id ?? null;
+    if (policy === null) {
+      findings.limit_policy_passed = finding(false, "no live limit policy is selected", { reasons: [] });
+    } else if (preview !== null) {
       const counters = liveCounters(store, facts.account.accountIdHash, policy, now);
       tradingDay = counters.tradingDay;
       limits = evaluateLiveLimits({

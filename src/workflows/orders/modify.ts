@@ -25,7 +25,7 @@ import {
 import type { Store } from "../../store/index.ts";
 import { type ReadCall, readCall } from "../reads/deps.ts";
 import { type OrderAccount, orderAccount } from "./account.ts";
-import { acknowledgedQuestions } from "./approvals.ts";
+import { acknowledgedQuestions, retireAfterQuestion } from "./approvals.ts";
 import { type OrderDeps, writerFor } from "./deps.ts";
 import { callOrigin, type EventOrigin, recordEvent } from "./events.ts";
 import { invalidOrder, type ModifyChanges, modifiedLeg, modifyChanges } from "./intent.ts";
@@ -63,6 +63,8 @@ interface WorkingOrder {
   readonly leg: OrderLeg;
   readonly contractId: string;
   readonly symbol: string;
+  /** As the broker reports it: an order placed elsewhere (an option from TWS) is checked as what it is. */
+  readonly assetClass: string;
   readonly currency: string | undefined;
   readonly filled: string;
   readonly clientOrderId: string | null;
@@ -126,10 +128,19 @@ async function workingOrder(
     },
     contractId: item.contract_id,
     symbol: item.symbol ?? item.contract_id,
+    assetClass: item.asset_class ?? "other",
     currency: item.currency,
     filled: item.filled_quantity,
     clientOrderId: item.client_order_id ?? null,
   };
+}
+
+/** The cOID the gateway sent with an order it placed and still follows; order status does not carry it. */
+function placedClientOrderId(store: Store, accountIdHash: string, orderId: string): string | null {
+  const row = store.backlog
+    .list()
+    .find((o) => o.accountIdHash === accountIdHash && o.brokerOrderId === orderId);
+  return row?.clientOrderId ?? null;
 }
 
 function sameOrder(a: Record<string, string>, b: Record<string, string>): boolean {
@@ -305,7 +316,7 @@ export function modifyOperations(deps: OrderDeps, recovery: Recovery) {
           },
           {
             accountMode: "paper",
-            assetClass: "stock",
+            assetClass: current.assetClass,
             contractCurrency: currency,
             multiplier: "1",
             legs: [leg],
@@ -377,7 +388,8 @@ export function modifyOperations(deps: OrderDeps, recovery: Recovery) {
         mode,
         writer: writer.kind,
         broker_order_id: input.broker_order_id,
-        client_order_id: current.clientOrderId,
+        client_order_id:
+          current.clientOrderId ?? placedClientOrderId(store, account.accountIdHash, input.broker_order_id),
         contract_id: current.contractId,
         symbol: current.symbol,
         changes: changes as Record<string, string>,
@@ -410,7 +422,7 @@ export function modifyOperations(deps: OrderDeps, recovery: Recovery) {
       },
       {
         recover: (record) =>
-          recovery.settle(record, { transport: call.transport, writer, accountId: account.accountId }),
+          recovery.settle(record, { transport: call.transport, accountId: account.accountId }),
         replay: (record) => ({
           ...replayed(deps, origin, record, call, account.accountId, "modify"),
           ...extra,
@@ -459,6 +471,14 @@ export function modifyOperations(deps: OrderDeps, recovery: Recovery) {
         },
         failed: (error, resolution) => {
           if (resolution !== "rejected" || ctx === null) return;
+          if (error.code === "BROKER_QUESTION_UNAPPROVED" && ctx.approval_id !== undefined) {
+            retireAfterQuestion(store, origin, {
+              approvalId: ctx.approval_id,
+              accountIdHash: account.accountIdHash,
+              questionIds: error.details?.question_ids,
+              at: clock.now(),
+            });
+          }
           recordEvent(store, origin, {
             type: "order_modified",
             result: "failed",

@@ -89,6 +89,7 @@ export function previewOperations(deps: OrderDeps) {
         type: "order_preview_refused",
         decision: "refuse",
         result: "refused",
+        errorCode: "ORDER_POLICY_REFUSED",
         accountId: account.accountId,
         metadata: {
           refusal_reasons: refusals,

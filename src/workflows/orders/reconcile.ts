@@ -7,14 +7,31 @@ import { getLiveOrders, getOrderStatus } from "../../../generated/cpapi/client.g
 import type { OperationContext } from "../../core/call-context.ts";
 import { isGatewayError, toGatewayError } from "../../core/gateway-error.ts";
 import type { ClientTransport } from "../../cpapi/index.ts";
-import { mapOrderStatusBody, mapOrdersList, normaliseOrderStatus } from "../../cpapi/mappers/index.ts";
+import {
+  mapOrderStatusBody,
+  mapOrdersHistory,
+  mapOrdersList,
+  normaliseOrderStatus,
+} from "../../cpapi/mappers/index.ts";
 import type { BacklogOrder } from "../../store/index.ts";
 import { countingTransport } from "../broker.ts";
-import type { OrderDeps } from "./deps.ts";
+import { executionsReader, type OrderDeps } from "./deps.ts";
 import { type EventOrigin, recordEvent } from "./events.ts";
 import type { Recovery, RecoveryReport } from "./recovery.ts";
+import { EXECUTION_DAYS } from "./writer.ts";
 
 const TERMINAL: ReadonlySet<string> = new Set(["filled", "cancelled", "rejected"]);
+const NORMALISED: ReadonlySet<string> = new Set([
+  "pending_submit",
+  "open",
+  "partially_filled",
+  "filled",
+  "pending_cancel",
+  "cancelled",
+  "inactive",
+  "rejected",
+  "unknown",
+]);
 const LEASE = "reconciler";
 
 export interface LifecycleChange {
@@ -47,10 +64,25 @@ interface Observed {
 export function createReconciler(deps: OrderDeps, recovery: Recovery) {
   const { store, clock } = deps;
 
+  /** Each account's executions of the last days, read at most once per pass. */
+  function tradesOnce(transport: ClientTransport): (accountId: string) => Promise<unknown> {
+    const read = executionsReader(deps, transport);
+    const byAccount = new Map<string, Promise<unknown>>();
+    return (accountId) => {
+      let trades = byAccount.get(accountId);
+      if (trades === undefined) {
+        trades = read(accountId, EXECUTION_DAYS);
+        byAccount.set(accountId, trades);
+      }
+      return trades;
+    };
+  }
+
   async function observe(
     order: BacklogOrder,
     transport: ClientTransport,
     accounts: Map<string, string>,
+    trades: (accountId: string) => Promise<unknown>,
   ): Promise<Observed | null> {
     try {
       const answer = await getOrderStatus(transport, { path: { orderId: Number(order.brokerOrderId) } });
@@ -69,11 +101,22 @@ export function createReconciler(deps: OrderDeps, recovery: Recovery) {
     // Order status answers only for the current brokerage session; the session's list still has GTC orders.
     const accountId = accounts.get(order.accountIdHash);
     if (accountId === undefined) return null;
-    const listing = mapOrdersList((await getLiveOrders(transport, { query: { accountId } })).body, {
-      accountId,
-    });
-    const item = listing.orders.find((o) => o.broker_order_id === order.brokerOrderId);
-    if (item === undefined) return null;
+    const body = (await getLiveOrders(transport, { query: { accountId } })).body;
+    const listing = mapOrdersList(body, { accountId });
+    let item = listing.orders.find((o) => o.broker_order_id === order.brokerOrderId);
+    if (item === undefined) {
+      // An order of an earlier session that finished in this one has left the complete list; if it traded,
+      // its executions still name it (filled). Without them it stays unresolved, for a person to look at.
+      if (!listing.complete) return null;
+      const history = mapOrdersHistory(body, await trades(accountId), {
+        accountId,
+        fromMs: 0,
+        toMs: clock.now(),
+        limit: 500,
+      });
+      item = history.orders.find((o) => o.broker_order_id === order.brokerOrderId);
+      if (item === undefined) return null;
+    }
     return {
       status: item.status,
       raw: null,
@@ -98,8 +141,9 @@ export function createReconciler(deps: OrderDeps, recovery: Recovery) {
     return map;
   }
 
+  /** The backlog holds the broker's spelling after a submit and the normalised status after a pass. */
   function lifecycleStatus(value: string): string {
-    return normaliseOrderStatus(value);
+    return NORMALISED.has(value) ? value : normaliseOrderStatus(value);
   }
 
   async function once(origin: EventOrigin, context?: OperationContext): Promise<ReconcileReport> {
@@ -124,10 +168,11 @@ export function createReconciler(deps: OrderDeps, recovery: Recovery) {
       const changes: LifecycleChange[] = [];
       const unresolved: { broker_order_id: string; reason: string }[] = [];
       const accounts = backlog.length === 0 ? new Map<string, string>() : await accountMap(transport);
+      const trades = tradesOnce(transport);
       for (const order of backlog) {
         let seen: Observed | null;
         try {
-          seen = await observe(order, transport, accounts);
+          seen = await observe(order, transport, accounts, trades);
         } catch (error) {
           unresolved.push({ broker_order_id: order.brokerOrderId, reason: toGatewayError(error).code });
           continue;

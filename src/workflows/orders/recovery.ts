@@ -7,6 +7,7 @@
 //                 again (the broker itself refuses a second order with that cOID if the first shows up late).
 // A lookup that cannot give a complete answer settles nothing: the record stays pending, reported.
 import { getOrderStatus } from "../../../generated/cpapi/client.gen.ts";
+import { TOOLS, type ToolName } from "../../../generated/tools/registry.gen.ts";
 import type { OperationContext } from "../../core/call-context.ts";
 import { isGatewayError, toGatewayError } from "../../core/gateway-error.ts";
 import type { ClientTransport } from "../../cpapi/index.ts";
@@ -17,10 +18,10 @@ import { countingTransport } from "../broker.ts";
 import type { CancelContext } from "./cancel.ts";
 import { settleCancel } from "./cancel.ts";
 import { type SubmitContext, settleSubmit } from "./complete.ts";
-import type { OrderDeps } from "./deps.ts";
+import { gatewayBrokerWriter, type OrderDeps } from "./deps.ts";
 import { type EventOrigin, recordEvent } from "./events.ts";
 import { type ModifyContext, modifyApplied, settleModify } from "./modify.ts";
-import { brokerWriter, type FoundOrder, localCandidateWriter, type OrderWriter } from "./writer.ts";
+import { type FoundOrder, localCandidateWriter, type OrderWriter, orderGroup } from "./writer.ts";
 
 export type RecoveryOutcome = "found_at_broker" | "not_found_at_broker" | "unresolved";
 
@@ -36,7 +37,6 @@ export interface RecoveryReport {
 
 export interface RecoveryVia {
   readonly transport: ClientTransport;
-  readonly writer: OrderWriter;
   /** The account's raw id, when the caller knows it (the store has only its hash). */
   readonly accountId?: string;
 }
@@ -51,6 +51,11 @@ export interface Recovery {
 }
 
 type RecordContext = SubmitContext | ModifyContext | CancelContext;
+
+/** The tool whose write a record is (its operation is the tool's), named on the events that settle it. */
+function toolOf(operation: string): ToolName | undefined {
+  return (Object.keys(TOOLS) as ToolName[]).find((name) => TOOLS[name].operation === operation);
+}
 
 export function createRecovery(deps: OrderDeps): Recovery {
   const { store, clock } = deps;
@@ -80,17 +85,15 @@ export function createRecovery(deps: OrderDeps): Recovery {
     return null;
   }
 
-  async function lookUp(ctx: RecordContext, via: RecoveryVia, accountId: string) {
+  async function lookUp(ctx: RecordContext, record: IdempotencyRecord, via: RecoveryVia, accountId: string) {
     if (ctx.kind === "submit") {
-      const found = await via.writer.find(accountId, [ctx.client_order_id]);
+      // Looked up where the write went (the record's writer), not where a retry would send it: a rehearsal
+      // retry must not take a real order for absent.
+      const found = await writerOf(record, via.transport).find(accountId, [ctx.client_order_id]);
       if (found === null) return { outcome: "unresolved" as const, orders: [] as FoundOrder[] };
-      const parent = found.find((o) => o.clientOrderId === ctx.client_order_id);
-      if (parent === undefined) return { outcome: "not_found_at_broker" as const, orders: [] };
-      // Children in request order: the broker numbers them after the parent, take-profit first.
-      const children = found
-        .filter((o) => o.parentOrderId === parent.orderId)
-        .sort((a, b) => (BigInt(a.orderId) < BigInt(b.orderId) ? -1 : 1));
-      return { outcome: "found_at_broker" as const, orders: [parent, ...children] };
+      const group = orderGroup(found, ctx.client_order_id);
+      if (group.length === 0) return { outcome: "not_found_at_broker" as const, orders: [] };
+      return { outcome: "found_at_broker" as const, orders: group };
     }
     let status: { status?: string; quantity?: string; limit_price?: string; stop_price?: string } | null =
       null;
@@ -131,10 +134,13 @@ export function createRecovery(deps: OrderDeps): Recovery {
   async function settleOne(
     record: IdempotencyRecord,
     via: RecoveryVia,
-    origin: EventOrigin,
+    given: EventOrigin,
   ): Promise<RecoveryReport> {
     const ctx = record.context as RecordContext | null;
     const base = { idempotency_key_hash: record.keyHash, operation: record.operation, mode: record.mode };
+    // approval_consumed and order_submitted name their tool, also when recovery (no call) writes them.
+    const tool = given.tool ?? toolOf(record.operation);
+    const origin: EventOrigin = tool === undefined ? given : { ...given, tool };
     if (ctx === null || typeof ctx !== "object" || !("kind" in ctx)) {
       return { ...base, outcome: "unresolved", broker_order_ids: [], reason: "record_without_context" };
     }
@@ -142,7 +148,7 @@ export function createRecovery(deps: OrderDeps): Recovery {
     if (accountId === null) {
       return { ...base, outcome: "unresolved", broker_order_ids: [], reason: "account_not_listed" };
     }
-    const { outcome, orders } = await lookUp(ctx, via, accountId);
+    const { outcome, orders } = await lookUp(ctx, record, via, accountId);
     if (outcome === "unresolved") return { ...base, outcome, broker_order_ids: [], reason: "orders_loading" };
     const at = clock.now();
     const ids = orders.map((o) => o.orderId);
@@ -217,7 +223,7 @@ export function createRecovery(deps: OrderDeps): Recovery {
     const ctx = record.context as { writer?: string } | null;
     if (ctx?.writer === "local_candidate") return localCandidateWriter();
     const injected = record.mode === null ? undefined : deps.writers[record.mode];
-    return injected ?? brokerWriter(deps.broker.client, transport);
+    return injected ?? gatewayBrokerWriter(deps, transport);
   }
 
   function abandoned(): IdempotencyRecord[] {
@@ -238,7 +244,7 @@ export function createRecovery(deps: OrderDeps): Recovery {
       const reports: RecoveryReport[] = [];
       for (const record of pending) {
         try {
-          reports.push(await settleOne(record, { transport, writer: writerOf(record, transport) }, origin));
+          reports.push(await settleOne(record, { transport }, origin));
         } catch (error) {
           reports.push({
             idempotency_key_hash: record.keyHash,

@@ -2,6 +2,7 @@
 // result, the quote and what-if shown to whoever approved it), without the raw account id, which the caller
 // passes again and the record checks by hash. A bracket is one preview with three legs.
 import type { ToolOutput } from "../../../generated/tools/registry.gen.ts";
+import { toRfc3339 } from "../../core/clock.ts";
 import { GatewayError } from "../../core/gateway-error.ts";
 import { type AccountMode, type LegRole, legFromView, type OrderLeg } from "../../core/orders.ts";
 import type { PreviewRecord, Store } from "../../store/index.ts";
@@ -53,7 +54,7 @@ export function loadPreview(
   }
   if (options.allowExpired !== true && record.expiresAt <= now) {
     throw new GatewayError("ORDER_PREVIEW_EXPIRED", {
-      details: { field: "preview_id", expired_at: new Date(record.expiresAt).toISOString() },
+      details: { field: "preview_id", expired_at: toRfc3339(record.expiresAt) },
     });
   }
   const preview = record.payload as StoredPreview;

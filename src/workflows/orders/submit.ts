@@ -19,7 +19,7 @@ import {
 import type { IdempotencyRecord } from "../../store/index.ts";
 import { type ReadCall, readCall } from "../reads/deps.ts";
 import { type OrderAccount, orderAccount } from "./account.ts";
-import { acknowledgedQuestions } from "./approvals.ts";
+import { acknowledgedQuestions, retireAfterQuestion } from "./approvals.ts";
 import { type SubmitContext, settleSubmit } from "./complete.ts";
 import { type OrderDeps, writerFor } from "./deps.ts";
 import { callOrigin, type EventOrigin, recordEvent } from "./events.ts";
@@ -27,7 +27,7 @@ import { evaluateLive } from "./live-gates.ts";
 import { orderQuote } from "./market.ts";
 import type { Recovery } from "./recovery.ts";
 import { type LoadedPreview, loadPreview } from "./stored-preview.ts";
-import type { OrderWriter } from "./writer.ts";
+import { type OrderWriter, orderGroup } from "./writer.ts";
 
 type SubmitKind = "order" | "bracket";
 
@@ -109,6 +109,7 @@ export function uncertainEvent(
   recordEvent(deps.store, origin, {
     type: "order_outcome_uncertain",
     result: "uncertain",
+    errorCode: "ORDER_OUTCOME_UNCERTAIN",
     accountId: account.accountId,
     metadata: {
       account_mode: input.mode,
@@ -263,7 +264,7 @@ export function submitOperations(deps: OrderDeps, recovery: Recovery) {
       },
       {
         recover: (record) =>
-          recovery.settle(record, { transport: call.transport, writer, accountId: account.accountId }),
+          recovery.settle(record, { transport: call.transport, accountId: account.accountId }),
         replay: (record) => replayed(deps, origin, record, call, account.accountId, "submit"),
         gates,
         write: async () => {
@@ -286,13 +287,22 @@ export function submitOperations(deps: OrderDeps, recovery: Recovery) {
             approvedQuestions: approval === null ? [] : acknowledgedQuestions(approval),
             onRound: questionAuditor(deps, origin, account, identity.keyHash, ctx.approval_id),
           });
-          if (placed.orders.length !== tickets.length) {
+          if (placed.orders.length === tickets.length) return placed;
+          // An answered p12 prompt names only the entry of a bracket: the broker holds the exits under it.
+          const group = orderGroup(
+            (await writer.find(account.accountId, [ctx.client_order_id])) ?? [],
+            ctx.client_order_id,
+          );
+          if (group.length !== tickets.length) {
             throw new GatewayError("ORDER_OUTCOME_UNCERTAIN", {
               message: `The broker answered with ${placed.orders.length} order ids for ${tickets.length} orders.`,
               details: { reason: "unrecognised_answer" },
             });
           }
-          return placed;
+          return {
+            orders: group.map((o) => ({ orderId: o.orderId, status: o.status })),
+            answered: placed.answered,
+          };
         },
         complete: (placed) => {
           const settled = settleSubmit(store, origin, {
@@ -319,6 +329,14 @@ export function submitOperations(deps: OrderDeps, recovery: Recovery) {
         failed: (error, resolution) => {
           if (resolution !== "rejected") return;
           const ctx = submitContext as SubmitContext;
+          if (error.code === "BROKER_QUESTION_UNAPPROVED") {
+            retireAfterQuestion(store, origin, {
+              approvalId: ctx.approval_id,
+              accountIdHash: account.accountIdHash,
+              questionIds: error.details?.question_ids,
+              at: clock.now(),
+            });
+          }
           const entry = ctx.legs[0];
           recordEvent(store, origin, {
             type: "order_submitted",

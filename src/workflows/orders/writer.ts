@@ -54,6 +54,19 @@ export interface FoundOrder {
   readonly status: string | null;
 }
 
+/**
+ * The order a cOID names and its children, in request order (the broker numbers children after their
+ * parent, take-profit first); empty when the parent is not among the orders found.
+ */
+export function orderGroup(found: readonly FoundOrder[], clientOrderId: string): FoundOrder[] {
+  const parent = found.find((o) => o.clientOrderId === clientOrderId);
+  if (parent === undefined) return [];
+  const children = found
+    .filter((o) => o.parentOrderId === parent.orderId)
+    .sort((a, b) => (BigInt(a.orderId) < BigInt(b.orderId) ? -1 : 1));
+  return [parent, ...children];
+}
+
 export interface OrderWriter {
   readonly kind: WriterKind;
   place(request: PlaceRequest): Promise<PlacedOrders>;
@@ -78,8 +91,20 @@ function rowsOf(body: unknown): { rows: Record<string, unknown>[]; complete: boo
   return { rows, complete: record.snapshot === true };
 }
 
-/** The CPAPI writer over one client (the transport passed counts the call's broker requests). */
-export function brokerWriter(client: CpapiClient, transport: ClientTransport): OrderWriter {
+/** The executions body (wire JSON) of one account over the last `days` days. */
+export type ExecutionsReader = (accountId: string, days: number) => Promise<unknown>;
+
+/**
+ * The CPAPI writer over one client (the transport passed counts the call's broker requests). `executions`
+ * reads fills for find(); the gateway passes the read side's reader, which selects the account on a
+ * multi-account login and asks a cold (empty) first answer again - an empty answer must not prove absence.
+ */
+export function brokerWriter(
+  client: CpapiClient,
+  transport: ClientTransport,
+  executions: ExecutionsReader = async (_accountId, days) =>
+    (await getTrades(transport, { query: { days } })).body,
+): OrderWriter {
   return {
     kind: "broker",
     async place(request) {
@@ -132,7 +157,7 @@ export function brokerWriter(client: CpapiClient, transport: ClientTransport): O
       }
       if (found.size === 0) {
         // A filled order can have left the list after a session reset; its executions still name the cOID.
-        const trades = (await getTrades(transport, { query: { days: 1 } })).body;
+        const trades = await executions(accountId, EXECUTION_DAYS);
         for (const row of Array.isArray(trades) ? (trades as Record<string, unknown>[]) : []) {
           const orderId = text(row.order_id ?? row.orderId);
           const clientOrderId = text(row.order_ref ?? row.orderRef);
@@ -146,6 +171,9 @@ export function brokerWriter(client: CpapiClient, transport: ClientTransport): O
     },
   };
 }
+
+/** GET /iserver/account/trades covers at most this many days; recovery may run days after the write. */
+export const EXECUTION_DAYS = 7;
 
 /** A stable order id of the gateway's own for a rehearsed order (digits, like a broker id, but 9 first). */
 function candidateId(clientOrderId: string, index: number): string {

@@ -7,7 +7,13 @@
 // Rows of other accounts that still slip through are dropped by the mappers, so a race with another
 // process switching the selection can only leave fills out, never show another account's.
 import { getTrades } from "../../../../generated/cpapi/client.gen.ts";
+import type { OperationContext } from "../../../core/call-context.ts";
 import type { ReadCall, ReadDeps } from "../deps.ts";
+
+/** What a read of executions needs of a call (the order workflows' recovery and reconciler have no tool call). */
+export type TradesCall = Pick<ReadCall, "transport"> & {
+  readonly context: Pick<OperationContext, "noteBrokerRequest">;
+};
 
 function tradableAccounts(brokerage: unknown): number {
   if (brokerage === null || typeof brokerage !== "object") return 0;
@@ -18,7 +24,7 @@ function tradableAccounts(brokerage: unknown): number {
 /** The getTrades body (wire JSON) covering `days` (1 = today) for accountId, which the caller has checked. */
 export async function readTrades(
   deps: ReadDeps,
-  call: ReadCall,
+  call: TradesCall,
   accountId: string,
   days: number,
 ): Promise<unknown> {
