@@ -3,6 +3,8 @@
 // orders, ...) come from the generated bindings and are listed here by their command word.
 import type { Argv } from "yargs";
 import type { Output } from "./output.ts";
+import type { ToolPaths } from "./run-tool.ts";
+import type { AdaptToolModule } from "./tool-commands.ts";
 import { GROUP_DESCRIPTIONS, TOOL_WORDS } from "./tool-groups.ts";
 
 export type RegisterCommand = (yargs: Argv, output: () => Output) => void;
@@ -13,9 +15,18 @@ export interface CommandEntry {
   readonly load: () => Promise<RegisterCommand>;
 }
 
-/** Hand-written subcommands that live under a tool word. */
-const WORD_EXTRAS: Readonly<Record<string, () => Promise<RegisterCommand>>> = {
-  audit: async () => (await import("./commands/audit.ts")).auditCommands,
+/** What a tool word adds by hand: its own subcommands, flags and help on generated ones, operator paths. */
+export interface WordExtension {
+  readonly commands?: RegisterCommand;
+  readonly adapt?: AdaptToolModule;
+  readonly paths?: ToolPaths;
+}
+
+const WORD_EXTENSIONS: Readonly<Record<string, () => Promise<WordExtension>>> = {
+  audit: async () => ({ commands: (await import("./commands/audit.ts")).auditCommands }),
+  approvals: async () => (await import("./commands/approvals.ts")).approvalsExtension,
+  "kill-switch": async () => (await import("./commands/kill-switch.ts")).killSwitchExtension,
+  orders: async () => (await import("./commands/orders.ts")).ordersExtension,
 };
 
 const TOOL_ENTRIES: readonly CommandEntry[] = TOOL_WORDS.map((word) => ({
@@ -23,8 +34,8 @@ const TOOL_ENTRIES: readonly CommandEntry[] = TOOL_WORDS.map((word) => ({
   describe: GROUP_DESCRIPTIONS[word] ?? `${word} commands`,
   load: async () => {
     const { toolGroupCommand } = await import("./commands/tool-group.ts");
-    const extras = WORD_EXTRAS[word];
-    return toolGroupCommand(word, extras === undefined ? undefined : await extras());
+    const extension = WORD_EXTENSIONS[word];
+    return toolGroupCommand(word, extension === undefined ? {} : await extension());
   },
 }));
 
@@ -35,6 +46,11 @@ export const COMMAND_TABLE: readonly CommandEntry[] = [
     load: async () => (await import("./commands/tour.ts")).tourCommand,
   },
   ...TOOL_ENTRIES,
+  {
+    name: "live",
+    describe: "Live trading's arming state and prerequisites; arm and disarm it (operator)",
+    load: async () => (await import("./commands/live.ts")).liveCommand,
+  },
   {
     name: "mcp",
     describe: "Serve the tools to MCP clients (stdio)",

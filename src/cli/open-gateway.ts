@@ -1,6 +1,6 @@
 // One place where CLI commands get their gateway: the configuration named by --config (or
 // $IBKR_AGENT_CONFIG, or the safe defaults), the CLI front door, and whether a person sits at a terminal.
-import type { Gateway } from "../gateway/index.ts";
+import type { CallContext, Gateway } from "../gateway/index.ts";
 
 export interface GatewayArgs {
   readonly config?: string;
@@ -17,4 +17,27 @@ export async function openCliGateway(args: GatewayArgs): Promise<Gateway> {
     frontDoor: "cli",
     ...(typeof args.config === "string" && args.config !== "" ? { file: args.config } : {}),
   });
+}
+
+export interface CliCall {
+  readonly gateway: Gateway;
+  readonly context: CallContext;
+}
+
+/** Opens the gateway for one command, runs `fn` with a context naming the command, and always closes it. */
+export async function withCliGateway<T>(
+  argv: { readonly config?: unknown },
+  command: string,
+  fn: (call: CliCall) => Promise<T>,
+  overrides: Partial<Omit<CallContext, "frontDoor">> = {},
+): Promise<T> {
+  const gateway = await openCliGateway({
+    ...(typeof argv.config === "string" ? { config: argv.config } : {}),
+  });
+  try {
+    const context = gateway.context({ interactive: isInteractive(), metadata: { command }, ...overrides });
+    return await fn({ gateway, context });
+  } finally {
+    await gateway.close();
+  }
 }
