@@ -33,6 +33,47 @@ const SETUP: Readonly<Record<string, string>> = {
     "  enabled_scopes: [ibkr:health:read, ibkr:audit:read, ibkr:audit:export, ibkr:audit:admin]",
     "",
   ].join("\n"),
+  // The paper configuration the runbook shows (keep the two equal).
+  "docs/operator-runbook.md": [
+    "audit:",
+    "  secret_env: IBKR_AGENT_AUDIT_SECRET",
+    "auth:",
+    "  enabled_scopes:",
+    ...[
+      "ibkr:health:read",
+      "ibkr:accounts:read",
+      "ibkr:portfolio:read",
+      "ibkr:positions:read",
+      "ibkr:marketdata:read",
+      "ibkr:orders:read",
+      "ibkr:risk:read",
+      "ibkr:audit:read",
+      "ibkr:audit:export",
+      "ibkr:orders:preview",
+      "ibkr:approvals:create",
+      "ibkr:orders:paper:submit",
+      "ibkr:orders:paper:cancel",
+      "ibkr:orders:paper:modify",
+      "ibkr:safety:engage",
+    ].map((scope) => `    - ${scope}`),
+    "safety:",
+    "  paper_trading_enabled: true",
+    "order_preview:",
+    "  enabled: true",
+    "paper_trading:",
+    "  enabled: true",
+    "  allowed_accounts: [DU1234567]",
+    "",
+  ].join("\n"),
+  // The incident responder's configuration: audit procedures, the account list and the kill switch.
+  "docs/incident-review.md": [
+    "audit:",
+    "  secret_env: IBKR_AGENT_AUDIT_SECRET",
+    "auth:",
+    "  enabled_scopes: [ibkr:health:read, ibkr:accounts:read, ibkr:orders:read, ibkr:audit:read,",
+    "    ibkr:audit:export, ibkr:audit:admin, ibkr:safety:engage]",
+    "",
+  ].join("\n"),
 };
 
 function markdownFiles(dir: string): string[] {
