@@ -60,9 +60,11 @@ export const ERROR_CODES = [
   "INPUT_INVALID_CONTRACT",
   "INPUT_INVALID_TIME_RANGE",
   "INPUT_MISSING_ACCOUNT",
+  "INPUT_REQUEST_TIMEOUT",
   "INPUT_SCANNER_NOT_ALLOWED",
   "INPUT_TOO_LARGE",
   "INPUT_UNAUTHORIZED_ACCOUNT",
+  "INPUT_UNKNOWN_ENDPOINT",
   "INPUT_UNKNOWN_TOOL",
   "INPUT_UNSUPPORTED_ASSET_CLASS",
   "INTERNAL_ERROR",
@@ -93,6 +95,7 @@ export const ERROR_CODES = [
   "READONLY_ORDER_PREVIEW_FORBIDDEN",
   "READONLY_ORDER_SUBMIT_FORBIDDEN",
   "READONLY_WRITE_FORBIDDEN",
+  "SERVER_BUSY",
   "SIDECAR_PAIRING_REQUIRED",
   "SIDECAR_SESSION_INVALID",
   "SIDECAR_TIER_REFUSED",
@@ -519,6 +522,15 @@ export const ERROR_CATALOGUE: Record<ErrorCode, ErrorEntry> = {
     "group": "input",
     "mcp": "tool_error"
   },
+  "INPUT_REQUEST_TIMEOUT": {
+    "message": "The request did not arrive completely within the server's time limit.",
+    "userAction": "Send the whole request promptly; the limit is remote_mcp.request_timeout_seconds.",
+    "retryable": true,
+    "http": 408,
+    "exit": 2,
+    "group": "input",
+    "mcp": "http"
+  },
   "INPUT_SCANNER_NOT_ALLOWED": {
     "message": "The scanner code is not in the configured scanner allowlist.",
     "userAction": "Use one of the scanner codes listed in the tool description, or ask the operator to allow it in `market_data.scanner_allowlist`.",
@@ -545,6 +557,15 @@ export const ERROR_CATALOGUE: Record<ErrorCode, ErrorEntry> = {
     "exit": 2,
     "group": "input",
     "mcp": "tool_error"
+  },
+  "INPUT_UNKNOWN_ENDPOINT": {
+    "message": "The HTTP server has no such endpoint or does not accept this method there.",
+    "userAction": "Use POST, GET or DELETE on /mcp; /healthz, /readyz and /.well-known/oauth-protected-resource answer GET.",
+    "retryable": false,
+    "http": 404,
+    "exit": 2,
+    "group": "input",
+    "mcp": "http"
   },
   "INPUT_UNKNOWN_TOOL": {
     "message": "No tool with this name exists.",
@@ -815,6 +836,15 @@ export const ERROR_CATALOGUE: Record<ErrorCode, ErrorEntry> = {
     "exit": 1,
     "group": "other",
     "mcp": "tool_error"
+  },
+  "SERVER_BUSY": {
+    "message": "The server is at its limit of connections or MCP sessions, or is shutting down.",
+    "userAction": "Retry after the number of seconds in the Retry-After header; end MCP sessions you no longer use (HTTP DELETE).",
+    "retryable": true,
+    "http": 503,
+    "exit": 1,
+    "group": "other",
+    "mcp": "http"
   },
   "SIDECAR_PAIRING_REQUIRED": {
     "message": "No paired sidecar is available for this user.",

@@ -37,14 +37,19 @@ export function environmentProblems(c: ConfigValues, context: EnvironmentContext
   });
   if (c.remote_mcp.enabled)
     secret("remote_mcp.token_id_hmac_secret_env", c.remote_mcp.token_id_hmac_secret_env);
-  if (c.broker.backend === "client_portal_gateway" && c.broker.ca_file !== undefined) {
+  const file = (path: string, name: string | undefined) => {
+    if (name === undefined) return;
     let isFile = false;
     try {
-      isFile = statSync(context.resolvePath(c.broker.ca_file)).isFile();
+      isFile = statSync(context.resolvePath(name)).isFile();
     } catch {
       isFile = false;
     }
-    if (!isFile) out.push(problem("broker.ca_file", "names a file that does not exist or cannot be read"));
-  }
+    if (!isFile) out.push(problem(path, "names a file that does not exist or cannot be read"));
+  };
+  if (c.broker.backend === "client_portal_gateway") file("broker.ca_file", c.broker.ca_file);
+  file("remote_mcp.jwks_ca_file", c.remote_mcp.jwks_ca_file);
+  file("remote_mcp.tls_cert_file", c.remote_mcp.tls_cert_file);
+  file("remote_mcp.tls_key_file", c.remote_mcp.tls_key_file);
   return out;
 }

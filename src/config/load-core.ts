@@ -97,6 +97,10 @@ export function effectiveConfig(values: ConfigValues, paths: ConfigPaths, env: N
   }
   const remote = config.remote_mcp;
   if (remote.audiences.length === 0 && remote.resource !== undefined) remote.audiences = [remote.resource];
+  for (const key of ["jwks_ca_file", "tls_cert_file", "tls_key_file"] as const) {
+    const file = remote[key];
+    if (file !== undefined) remote[key] = resolvePath(file);
+  }
   return deepFreeze(inSchemaOrder(config, DEFAULT_VALUES) as Config);
 }
 

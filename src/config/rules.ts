@@ -66,6 +66,12 @@ function isProxy(entry: string): boolean {
   return Number(bits) <= (family === 4 ? 32 : 128);
 }
 
+/** An Origin header value as browsers send it: scheme, host and port only. */
+function isOrigin(entry: string): boolean {
+  const url = parseUrl(entry);
+  return url !== undefined && (url.protocol === "https:" || url.protocol === "http:") && url.origin === entry;
+}
+
 function flagPair(
   report: Report,
   feature: { path: string; value: boolean },
@@ -302,6 +308,20 @@ function remoteRules(c: ConfigValues, report: Report): void {
       );
     }
   });
+  r.allowed_origins.forEach((entry, index) => {
+    if (!isOrigin(entry)) {
+      report(
+        `remote_mcp.allowed_origins[${index}]`,
+        "must be an origin: http or https, a host and an optional port, nothing after (https://app.example.com)",
+      );
+    }
+  });
+  if ((r.tls_cert_file === undefined) !== (r.tls_key_file === undefined)) {
+    report(
+      r.tls_cert_file === undefined ? "remote_mcp.tls_cert_file" : "remote_mcp.tls_key_file",
+      "must be set together with its pair: HTTPS needs both tls_cert_file and tls_key_file",
+    );
+  }
   if (!r.enabled) return;
   for (const key of ["resource", "issuer", "jwks_url"] as const) {
     if (r[key] === undefined) report(`remote_mcp.${key}`, "is required when remote MCP is enabled", code);

@@ -459,6 +459,62 @@ const remoteMcp = section("MCP over Streamable HTTP for remote agents (an OAuth 
     maximum: 67108864,
     description: "Largest request body.",
   }),
+  subject_claim: Type.String({
+    default: "sub",
+    pattern: "^[A-Za-z_][A-Za-z0-9_:.-]{0,63}$",
+    description: "Token claim that names the caller (sessions and audit principals are bound to it).",
+  }),
+  allowed_origins: list(
+    Type.String({ minLength: 1, maxLength: 256 }),
+    "Browser origins allowed to call the server (scheme://host[:port]); requests from any other Origin are refused.",
+  ),
+  jwks_ca_file: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description:
+        "PEM CA certificates trusted for the JWKS fetch instead of the system roots (relative to this file).",
+    }),
+  ),
+  jwks_timeout_seconds: seconds("How long one JWKS fetch may take.", 5, 1, 30),
+  jwks_cooldown_seconds: seconds(
+    "Least time between two JWKS fetches caused by an unknown key id.",
+    30,
+    0,
+    3600,
+  ),
+  jwks_max_bytes: Type.Integer({
+    default: 65536,
+    minimum: 1024,
+    maximum: 1048576,
+    description: "Largest JWKS document accepted.",
+  }),
+  max_sessions: Type.Integer({
+    default: 100,
+    minimum: 1,
+    maximum: 10000,
+    description: "Concurrent MCP sessions.",
+  }),
+  max_sessions_per_subject: Type.Integer({
+    default: 10,
+    minimum: 1,
+    maximum: 10000,
+    description: "Concurrent MCP sessions of one token subject.",
+  }),
+  session_idle_seconds: seconds("An MCP session without requests for this long ends.", 1800, 10, 86400),
+  request_timeout_seconds: seconds("Time a client has to send a complete request.", 30, 1, 600),
+  shutdown_grace_seconds: seconds("On shutdown, how long calls in flight may take to finish.", 30, 0, 600),
+  tls_cert_file: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description: "PEM certificate chain to serve HTTPS with (relative to this file); needs tls_key_file.",
+    }),
+  ),
+  tls_key_file: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description: "PEM private key of tls_cert_file (relative to this file).",
+    }),
+  ),
 });
 
 const sidecar = section(

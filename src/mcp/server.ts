@@ -2,6 +2,8 @@
 // JSON Schemas as they are (the low-level Server, not McpServer, which wants zod), lists only the tools the
 // caller's scopes allow, and sends every call through the gateway's dispatcher. Tool failures are isError
 // results with structuredContent.error; JSON-RPC errors are only for protocol faults such as an unknown tool.
+
+import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import {
   CallToolRequestSchema,
@@ -41,8 +43,15 @@ export function mcpTool(name: ToolName): Tool {
 export interface McpServerOptions {
   readonly dispatcher: Dispatcher;
   readonly version: string;
-  /** Builds the call context of one request (scopes, principal, ids); transports supply it. */
-  readonly contextFor: (request: { clientName?: string; jsonrpcId?: string | number }) => CallContext;
+  /**
+   * Builds the call context of one request (scopes, principal, ids); transports supply it. authInfo is what
+   * the HTTP transport attached to the request it came in (the caller's identity); stdio has none.
+   */
+  readonly contextFor: (request: {
+    clientName?: string;
+    jsonrpcId?: string | number;
+    authInfo?: AuthInfo;
+  }) => CallContext;
   /** Renders a successful result as text for clients that ignore structuredContent. */
   readonly renderText?: (tool: ToolName, result: unknown) => string;
 }
@@ -57,13 +66,17 @@ export function createMcpServer(options: McpServerOptions): Server {
     return info ? `${info.name} ${info.version}`.slice(0, 128) : undefined;
   };
 
-  server.setRequestHandler(ListToolsRequestSchema, async () => {
-    const context = options.contextFor({ clientName: clientName() });
+  server.setRequestHandler(ListToolsRequestSchema, async (_request, extra) => {
+    const context = options.contextFor({ clientName: clientName(), authInfo: extra.authInfo });
     return { tools: options.dispatcher.toolsFor(context.scopes).map(mcpTool) };
   });
 
   server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
-    const context = options.contextFor({ clientName: clientName(), jsonrpcId: extra.requestId });
+    const context = options.contextFor({
+      clientName: clientName(),
+      jsonrpcId: extra.requestId,
+      authInfo: extra.authInfo,
+    });
     const { name, arguments: args } = request.params;
     const outcome = await options.dispatcher.dispatch(name, args ?? {}, context);
     if (outcome.ok) {
