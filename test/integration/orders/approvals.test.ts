@@ -329,9 +329,7 @@ describe("approvals that need a person (approvals.require_human)", () => {
       expect.objectContaining({ code: "OPERATOR_PIN_INVALID" }),
     );
     // Every attempt is on record: the three from where no operator can be, then the two wrong PINs.
-    expect(
-      eventsOf(gateway, "auth_denied").map((e) => [e.result_status, e.error_code, e.metadata]),
-    ).toEqual([
+    expect(eventsOf(gateway, "auth_denied").map((e) => [e.result_status, e.error_code, e.metadata])).toEqual([
       ["denied_auth", "APPROVAL_HUMAN_REQUIRED", { check: "operator_terminal" }],
       ["denied_auth", "APPROVAL_HUMAN_REQUIRED", { check: "operator_terminal" }],
       ["denied_auth", "APPROVAL_HUMAN_REQUIRED", { check: "operator_terminal" }],
