@@ -673,6 +673,7 @@ export const AUDIT_EVENT_SPECS: Record<AuditEventType, AuditEventSpec> = {
     ],
     "metadataKeys": [
       "account_mode",
+      "writer",
       "broker_order_id",
       "idempotency_key_hash",
       "broker_status",
@@ -727,6 +728,7 @@ export const AUDIT_EVENT_SPECS: Record<AuditEventType, AuditEventSpec> = {
     ],
     "metadataKeys": [
       "account_mode",
+      "writer",
       "broker_order_id",
       "preview_id",
       "approval_id",
@@ -901,6 +903,7 @@ export const AUDIT_EVENT_SPECS: Record<AuditEventType, AuditEventSpec> = {
     ],
     "metadataKeys": [
       "account_mode",
+      "writer",
       "preview_id",
       "approval_id",
       "idempotency_key_hash",

@@ -293,6 +293,8 @@ export function safetyOperations(deps: OrderDeps) {
               accountId,
               metadata: {
                 account_mode: accountId.startsWith("D") ? "paper" : "live",
+                // The operator's emergency cancel goes straight to the broker, whatever writer is configured.
+                writer: "broker",
                 broker_order_id: order.broker_order_id,
                 broker_status: typeof message === "string" ? message.slice(0, 100) : undefined,
                 kill_switch_engaged: true,
@@ -310,7 +312,11 @@ export function safetyOperations(deps: OrderDeps) {
               result: "failed",
               errorCode: code,
               accountId,
-              metadata: { broker_order_id: order.broker_order_id, kill_switch_engaged: true },
+              metadata: {
+                writer: "broker",
+                broker_order_id: order.broker_order_id,
+                kill_switch_engaged: true,
+              },
             });
             failed.push({ account_id: accountId, broker_order_id: order.broker_order_id, code });
           }

@@ -44,6 +44,7 @@ export function settleCancel(
     accountIdHash: input.accountIdHash,
     metadata: {
       account_mode: ctx.mode,
+      writer: ctx.writer,
       broker_order_id: ctx.broker_order_id,
       idempotency_key_hash: input.keyHash,
       broker_status: answer.status ?? answer.message?.slice(0, 100),
@@ -153,6 +154,7 @@ export function cancelOperations(deps: OrderDeps, recovery: Recovery) {
             accountId: account.accountId,
             metadata: {
               account_mode: mode,
+              writer: writer.kind,
               broker_order_id: input.broker_order_id,
               idempotency_key_hash: identity.keyHash,
               kill_switch_engaged: store.killSwitch.get().engaged,

@@ -134,6 +134,7 @@ export function settleSubmit(
     accountIdHash: input.accountIdHash,
     metadata: {
       account_mode: ctx.mode,
+      writer: ctx.writer,
       preview_id: ctx.preview_id,
       approval_id: ctx.approval_id,
       idempotency_key_hash: input.keyHash,

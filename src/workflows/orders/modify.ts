@@ -185,6 +185,7 @@ export function settleModify(
     accountIdHash: input.accountIdHash,
     metadata: {
       account_mode: ctx.mode,
+      writer: ctx.writer,
       broker_order_id: ctx.broker_order_id,
       preview_id: ctx.preview_id,
       approval_id: ctx.approval_id,
@@ -486,6 +487,7 @@ export function modifyOperations(deps: OrderDeps, recovery: Recovery) {
             accountId: account.accountId,
             metadata: {
               account_mode: mode,
+              writer: writer.kind,
               broker_order_id: input.broker_order_id,
               preview_id: ctx.preview_id,
               approval_id: ctx.approval_id,

@@ -345,6 +345,7 @@ export function submitOperations(deps: OrderDeps, recovery: Recovery) {
             accountId: account.accountId,
             metadata: {
               account_mode: mode,
+              writer: writer.kind,
               preview_id: ctx.preview_id,
               approval_id: ctx.approval_id,
               idempotency_key_hash: identity.keyHash,

@@ -442,6 +442,11 @@ describe("live writers", () => {
     });
     expect(cancel).toMatchObject({ writer: "local_candidate", status: "cancelled" });
     expect(sim.control.count("placeOrders") + sim.control.count("cancelOrder")).toBe(0);
+    // The audit says a rehearsal was recorded, not that the broker took an order.
+    const writers = ["order_submitted", "order_cancel_requested"].map((type) =>
+      eventsOf(gateway, type).map((event) => event.metadata.writer),
+    );
+    expect(writers).toEqual([["local_candidate"], ["local_candidate"]]);
   });
 
   it("settle an uncertain write with the writer that made it, whatever writer the retry names", async () => {

@@ -185,6 +185,7 @@ describe("the kill switch on the paper path", () => {
       writer: "broker",
     });
     expect(eventsOf(gateway, "order_cancel_requested")[0]?.metadata).toMatchObject({
+      writer: "broker",
       broker_order_id: working.broker_order_id,
       kill_switch_engaged: true,
     });
@@ -296,6 +297,7 @@ describe("paper modifies", () => {
       tif: "GTC",
     });
     expect(eventsOf(gateway, "order_modified")[0]?.metadata).toMatchObject({
+      writer: "broker",
       broker_order_id: working.broker_order_id,
       changed_fields: ["quantity", "limit_price", "time_in_force"],
       quantity: "15",
