@@ -14,7 +14,7 @@ import { mapOrdersList } from "../cpapi/mappers/index.ts";
 import { type OperatorProof, requireOperator } from "./operator.ts";
 import type { OrderDeps } from "./orders/deps.ts";
 import { type EventOrigin, recordEvent } from "./orders/events.ts";
-import { liveConfigHash, liveCounters, livePolicy } from "./orders/live-gates.ts";
+import { armedForCurrentConfig, liveConfigHash, liveCounters, livePolicy } from "./orders/live-gates.ts";
 import { readCall } from "./reads/deps.ts";
 
 type StatusOutput = ToolOutput<"ibkr_kill_switch_status">;
@@ -108,10 +108,10 @@ export function safetyOperations(deps: OrderDeps) {
 
   function status(): StatusOutput {
     const ks = store.killSwitch.get();
-    const armed = store.liveArming.get();
     return {
       state: ks.engaged ? "engaged" : "released",
-      live_armed: armed.armed,
+      // Armed under another configuration does not count: the next live write would disarm it.
+      live_armed: armedForCurrentConfig(deps),
       ...(ks.changedAt !== null ? { changed_at: toRfc3339(ks.changedAt) } : {}),
       ...(ks.changedBy !== null ? { changed_by: ks.changedBy } : {}),
       ...(ks.reason !== null ? { reason: ks.reason } : {}),
@@ -329,8 +329,7 @@ export function safetyOperations(deps: OrderDeps) {
     liveStatus(): LiveStatus {
       const arming = store.liveArming.get();
       // Arming covers the live configuration it was given under; a changed one disarms at the next live write.
-      const current =
-        arming.armed && (arming.configHash === null || arming.configHash === liveConfigHash(deps));
+      const current = armedForCurrentConfig(deps);
       const ks = status();
       const prerequisites = livePrerequisites(config);
       return {

@@ -42,9 +42,29 @@ export function livePolicy(deps: Pick<OrderDeps, "config">): LivePolicySettings 
   };
 }
 
-/** Keyed hash of the live configuration: arming covers exactly this. */
+/**
+ * Keyed hash of everything that bounds a live write: arming covers exactly this. Besides the live block it
+ * takes the safety flags, the scopes agents get, approvals (who approves, for how long), the operator PIN,
+ * previews and audit retention, so loosening any of them after arming (say, dropping require_human or adding
+ * the live scope) disarms until the operator arms again under the new settings.
+ */
 export function liveConfigHash(deps: Pick<OrderDeps, "config" | "store">): string {
-  return deps.store.hashCanonical(deps.config.live_trading);
+  const { config } = deps;
+  return deps.store.hashCanonical({
+    live_trading: config.live_trading,
+    safety: config.safety,
+    enabled_scopes: config.auth.enabled_scopes,
+    approvals: config.approvals,
+    operator_pin_hash: config.operator.pin_hash ?? null,
+    order_preview: config.order_preview,
+    audit_retention_days: config.audit.retention_days,
+  });
+}
+
+/** Whether live trading is armed for the configuration running now (a changed one no longer counts). */
+export function armedForCurrentConfig(deps: Pick<OrderDeps, "config" | "store">): boolean {
+  const arming = deps.store.liveArming.get();
+  return arming.armed && (arming.configHash === null || arming.configHash === liveConfigHash(deps));
 }
 
 /** The day's and the window's counts from the ledger, as the live policy counts them. */

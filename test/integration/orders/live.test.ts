@@ -63,8 +63,9 @@ const GATE_ROWS: readonly GateRow[] = [
       c.safety.live_trading_enabled = false;
     },
     code: "LIVE_TRADING_DISABLED",
-    failed: ["live_enabled"],
-    reasons: ["LIVE_FEATURE_DISABLED"],
+    // A safety flag changed after arming, so the arming no longer covers the configuration either.
+    failed: ["live_enabled", "armed"],
+    reasons: ["LIVE_FEATURE_DISABLED", "LIVE_NOT_ARMED_GATE"],
   },
   {
     name: "an account that is not on the live allowlist",
@@ -88,9 +89,10 @@ const GATE_ROWS: readonly GateRow[] = [
     patch: (c) => {
       c.audit.retention_days = 30;
     },
-    code: "LIVE_GATE_MISSING",
-    failed: ["audit_available"],
-    reasons: ["LIVE_AUDIT_UNAVAILABLE"],
+    // Lowered after arming: the retention gate fails, and the arming no longer covers the configuration.
+    code: "LIVE_NOT_ARMED",
+    failed: ["audit_available", "armed"],
+    reasons: ["LIVE_AUDIT_UNAVAILABLE", "LIVE_NOT_ARMED_GATE"],
   },
   {
     name: "a gateway the operator has not armed",
@@ -244,15 +246,11 @@ const GATE_ROWS: readonly GateRow[] = [
   {
     name: "several gates at once",
     live: { accounts: ["U0000001"], policy: policy({ allowed_symbols: "[MSFT]" }) },
-    patch: (c) => {
-      c.audit.retention_days = 30;
-    },
     args: async (approved) => ({ ...liveSubmitArgs(approved, "live-row"), approval_id: "ap_00000000000000" }),
     code: "LIVE_GATE_MISSING",
-    failed: ["account_allowlisted", "audit_available", "approval_valid", "limit_policy_passed"],
+    failed: ["account_allowlisted", "approval_valid", "limit_policy_passed"],
     reasons: [
       "LIVE_ACCOUNT_NOT_ALLOWLISTED",
-      "LIVE_AUDIT_UNAVAILABLE",
       "LIVE_APPROVAL_MISSING",
       "LIVE_RISK_POLICY_REFUSED",
       "LIVE_SYMBOL_REFUSED",
@@ -371,6 +369,31 @@ describe("live arming", () => {
       liveSubmitArgs(approved, "changed-2"),
     );
     expect(back.code).toBe("LIVE_NOT_ARMED");
+    expect(armed.sim.control.count("placeOrders")).toBe(0);
+  });
+
+  it("also covers what bounds live writes outside live_trading: a widened scope set is not armed", async () => {
+    const armed = await liveGateway({ sharedBroker: true });
+    const widened = await orderGateway({
+      config: liveYaml({ scopes: [...LIVE_SCOPES, "ibkr:audit:export"] }),
+      home: armed.home,
+      sim: armed.sim,
+      clock: armed.clock,
+    });
+    // Both report on the same arming row; only the configuration it was armed under counts as armed.
+    expect(await ok(armed.gateway, "ibkr_kill_switch_status", {})).toMatchObject({ live_armed: true });
+    expect(await ok(widened.gateway, "ibkr_kill_switch_status", {})).toMatchObject({ live_armed: false });
+    expect(widened.gateway.procedures.safety.liveStatus()).toMatchObject({
+      armed: true,
+      armed_for_current_config: false,
+    });
+    const approved = await approveLive(widened.gateway);
+    const refusal = await refused(
+      widened.gateway,
+      "ibkr_live_order_submit",
+      liveSubmitArgs(approved, "widened-1"),
+    );
+    expect(refusal.code).toBe("LIVE_NOT_ARMED");
     expect(armed.sim.control.count("placeOrders")).toBe(0);
   });
 
