@@ -60,7 +60,7 @@ const REFUSED_QUOTES: ReadonlySet<string> = new Set(["MARKET_DATA_STALE", "MARKE
 export async function orderQuote(
   snapshot: OperationHandler,
   context: OperationContext,
-  contract: OrderContract,
+  contract: Pick<OrderContract, "contract_id" | "currency">,
 ): Promise<QuoteView | null> {
   try {
     const quote = (await snapshot(

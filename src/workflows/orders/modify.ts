@@ -284,14 +284,7 @@ export function modifyOperations(deps: OrderDeps, recovery: Recovery) {
         );
       }
       const currency = current.currency ?? "USD";
-      const contract = {
-        contract_id: current.contractId,
-        symbol: current.symbol,
-        asset_class: "stock" as const,
-        exchange: "SMART",
-        currency,
-      };
-      const quote = await orderQuote(deps.snapshot, context, contract);
+      const quote = await orderQuote(deps.snapshot, context, { contract_id: current.contractId, currency });
       const reference = referencePrice(quote);
       const before = legNotional(current.leg, reference) ?? "0";
       const after = legNotional(leg, reference) ?? "0";
