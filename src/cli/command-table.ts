@@ -53,8 +53,15 @@ export const COMMAND_TABLE: readonly CommandEntry[] = [
   },
   {
     name: "mcp",
-    describe: "Serve the tools to MCP clients (stdio)",
+    describe: "Serve the tools to MCP clients (stdio, or Streamable HTTP with a local token or OAuth)",
     load: async () => (await import("./commands/mcp.ts")).mcpCommand,
+  },
+  {
+    name: "sidecar",
+    describe:
+      "The sidecar relay: pair with a remote gateway, run the relay, pairing status (docs/sidecar.md)",
+    // `sidecar run` (sidecar-run.ts) joins the group here once it exists: sidecarCommand([sidecarRunCommand]).
+    load: async () => (await import("./commands/sidecar.ts")).sidecarCommand(),
   },
   {
     name: "simulator",
@@ -68,7 +75,7 @@ export const COMMAND_TABLE: readonly CommandEntry[] = [
   },
   {
     name: "tools",
-    describe: "List the tools the gateway offers and how to call them",
+    describe: "List tools, how to call them, export their definitions",
     load: async () => (await import("./commands/tools.ts")).toolsCommand,
   },
   {

@@ -7,7 +7,7 @@ import type { ScopeName } from "../../generated/scopes.gen.ts";
 import type { ToolInput, ToolName, ToolOutput } from "../../generated/tools/registry.gen.ts";
 import { redactConfig } from "../config/redact.ts";
 import type { ApprovalListing, OrderWriters, ReconcileReport, VerifyReport } from "../gateway/index.ts";
-import { composeGateway, type GatewayOptions } from "../gateway/index.ts";
+import { composeGateway, type Gateway, type GatewayOptions } from "../gateway/index.ts";
 
 export interface CreateGatewayOptions {
   /** Configuration file; default $IBKR_AGENT_CONFIG, else the safe defaults (simulator, read scopes). */
@@ -52,6 +52,16 @@ export interface IbkrGateway extends ToolMethods, AsyncDisposable {
   close(): Promise<void>;
 }
 
+/** The composed gateway behind each SDK gateway, for front doors mounted on it (createMcpHttpHandler). */
+const composed = new WeakMap<IbkrGateway, Gateway>();
+
+/** The composed gateway of an SDK gateway made by createGateway; throws for anything else. */
+export function composedGateway(sdk: IbkrGateway): Gateway {
+  const gateway = composed.get(sdk);
+  if (gateway === undefined) throw new TypeError("expected a gateway made by createGateway()");
+  return gateway;
+}
+
 /** Internal seam for tests and the front doors built on the SDK. */
 export type SdkInternals = Partial<Pick<GatewayOptions, "clock" | "simulator" | "pacingProfile" | "sleep">>;
 
@@ -92,5 +102,6 @@ export async function createGateway(
     close: () => gateway.close(),
     [Symbol.asyncDispose]: () => gateway.close(),
   };
+  composed.set(sdk, gateway);
   return sdk;
 }

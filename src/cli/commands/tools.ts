@@ -7,6 +7,7 @@ import { isToolName, TOOL_NAMES, TOOLS } from "../../../generated/tools/registry
 import { GatewayError } from "../../core/gateway-error.ts";
 import type { Output } from "../output.ts";
 import { renderTable } from "../render/table.ts";
+import { toolsExportModule } from "./tools-export.ts";
 
 export function contractSummary() {
   return {
@@ -89,7 +90,7 @@ function showTool(output: Output, name: string): void {
 }
 
 export function toolsCommand(yargs: Argv, output: () => Output): Argv {
-  return yargs.command("tools", "List the tools the gateway offers and how to call them", (tools) =>
+  return yargs.command("tools", "List tools, how to call them, export their definitions", (tools) =>
     tools
       .command(
         "list",
@@ -108,6 +109,7 @@ export function toolsCommand(yargs: Argv, output: () => Output): Argv {
           }),
         (argv) => showTool(output(), String(argv.name)),
       )
-      .demandCommand(1, "Name a tools subcommand: list or show."),
+      .command(toolsExportModule(output))
+      .demandCommand(1, "Name a tools subcommand: list, show or export."),
   );
 }
