@@ -28,6 +28,7 @@ import { httpErrorResponse } from "../core/error-mapping.ts";
 import { GatewayError } from "../core/gateway-error.ts";
 import { isUuid } from "../core/ids.ts";
 import { type Gateway, requestId } from "../gateway/index.ts";
+import { acceptJsonAnswers } from "./http-accept.ts";
 import { createGatekeeper, type RequestMeta } from "./http-auth.ts";
 import { readJsonBody } from "./http-body.ts";
 import { createHealth } from "./http-health.ts";
@@ -213,6 +214,7 @@ export function createMcpHttpHandler(options: McpHttpHandlerOptions): McpHttpHan
     session.lastSeen = clock.now();
     session.inFlight += 1;
     try {
+      acceptJsonAnswers(req);
       await session.transport.handleRequest(req, res, body);
     } finally {
       session.inFlight -= 1;

@@ -424,7 +424,7 @@ describe("protocol differences between connectors", () => {
       method: "initialize",
       params: { protocolVersion, capabilities: {}, clientInfo: { name: "variation", version: "1.0.0" } },
     });
-    // Accept: both media types are required by the transport; some connector builds send only JSON.
+    // Accept: some connector builds send only JSON. Every POST is answered with JSON, so they are served.
     const jsonOnly = seen(
       await rawRequest(harness.url, {
         token: bearer,
@@ -432,7 +432,24 @@ describe("protocol differences between connectors", () => {
         headers: { accept: "application/json" },
       }),
     );
-    expect(jsonOnly.status).toBe(406);
+    expect(jsonOnly.status).toBe(200);
+    expect((jsonOnly.body as { result: { protocolVersion: string } }).result.protocolVersion).toBe(
+      "2025-06-18",
+    );
+    await rawRequest(harness.url, {
+      method: "DELETE",
+      token: bearer,
+      session: jsonOnly.headers["mcp-session-id"] as string,
+    });
+    // An Accept that allows neither JSON nor anything else is still refused by the transport.
+    const htmlOnly = seen(
+      await rawRequest(harness.url, {
+        token: bearer,
+        body: initialize("2025-06-18"),
+        headers: { accept: "text/html" },
+      }),
+    );
+    expect(htmlOnly.status).toBe(406);
     // A revision newer than the server knows: it answers with the newest one it has.
     const newer = seen(await rawRequest(harness.url, { token: bearer, body: initialize("2026-07-28") }));
     expect((newer.body as { result: { protocolVersion: string } }).result.protocolVersion).toBe("2025-11-25");
@@ -467,6 +484,7 @@ describe("protocol differences between connectors", () => {
     await expect(
       snapshot({
         accept_application_json_only: jsonOnly,
+        accept_text_html_only: htmlOnly,
         initialize_2026_07_28: { status: newer.status, protocolVersion: "2025-11-25" },
         server_discover_without_session: discover,
         unknown_protocol_version_header: unknownRevision,
