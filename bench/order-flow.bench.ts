@@ -2,7 +2,8 @@
 // approval, paper gates, idempotency step, pending row, completion, audit chain) against a baseline that does
 // only the unavoidable work: the same broker calls with the same CPAPI client functions on the same in-process
 // simulator, and as many FULL-sync SQLite writes (one raw INSERT each, WAL) as the gateway commits per flow,
-// with no gate logic. Both run with pacing lifted (bench profile). The calls and the write count are measured
+// each carrying as many bytes as the gateway's commit in the same place (so the baseline syncs the same data
+// volume and the difference is the gate logic, not I/O), with no gate logic. Both run with pacing lifted (bench profile). The calls and the write count are measured
 // from the gateway before timing, so the baseline follows when the gateway changes.
 // Issue target: at most 1.5x the baseline's median.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -108,8 +109,7 @@ function baselineOf(sim: Simulator, dir: string) {
   db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL");
   db.exec("CREATE TABLE raw_writes (id INTEGER PRIMARY KEY, payload TEXT NOT NULL)");
   const insert = db.prepare("INSERT INTO raw_writes (payload) VALUES (?)");
-  // About the size of an audit event row.
-  const payload = JSON.stringify({ filler: "x".repeat(1200) });
+
   const ticket = (cOID?: string) =>
     orderTicket(
       {
@@ -124,7 +124,9 @@ function baselineOf(sim: Simulator, dir: string) {
     );
   let n = 0;
   const baseline = {
-    writes: 0,
+    /** Bytes of each FULL-sync write, in the order the gateway commits them in one flow. */
+    writes: [] as number[],
+    payloads: [] as string[],
     broker: [] as number[],
     fsync: [] as number[],
     async run() {
@@ -143,7 +145,7 @@ function baselineOf(sim: Simulator, dir: string) {
       });
       baseline.broker.push(performance.now() - start);
       start = performance.now();
-      for (let i = 0; i < baseline.writes; i += 1) insert.run(payload);
+      for (const payload of baseline.payloads) insert.run(payload);
       baseline.fsync.push(performance.now() - start);
     },
     /** Forgets the timings so far. */
@@ -177,7 +179,8 @@ async function calibrate(sim: Simulator, home: string, baseline: Baseline) {
       await flow();
       const calls = sim.control.requests().map((r) => r.operationId);
       const writes = counter.count();
-      baseline.writes = writes;
+      baseline.writes = counter.sizes();
+      baseline.payloads = baseline.writes.map((bytes) => "x".repeat(Math.max(1, bytes)));
       const commits: number[] = [];
       await interleave(
         {
@@ -191,7 +194,7 @@ async function calibrate(sim: Simulator, home: string, baseline: Baseline) {
         { name: "baseline", run: () => baseline.run() },
         { runs: CALIBRATION_FLOWS, warmup: 0 },
       );
-      return { calls, writes, commitMs: median(commits) };
+      return { calls, writes, sizes: baseline.writes, commitMs: median(commits) };
     } finally {
       await gateway.close();
     }
@@ -210,7 +213,7 @@ export async function run(): Promise<boolean> {
   try {
     // Pre-flights (/iserver/accounts, the first empty snapshot) happen once, outside the measurement.
     await baseline.run();
-    const { calls, writes, commitMs } = await calibrate(sim, join(dir, "calibration"), baseline);
+    const { calls, writes, sizes, commitMs } = await calibrate(sim, join(dir, "calibration"), baseline);
     if (calls.join(",") !== BROKER_CALLS.join(",")) {
       throw new Error(`the flow's broker calls changed: ${calls.join(",")}; update the baseline`);
     }
@@ -233,7 +236,7 @@ export async function run(): Promise<boolean> {
       maxRatio: 1.5,
       unit: "ms",
       notes: [
-        `broker calls per flow: ${calls.join(", ")}; FULL-sync commits per flow: ${writes}`,
+        `broker calls per flow: ${calls.join(", ")}; FULL-sync commits per flow: ${writes}, bytes each: ${sizes.join(", ")}`,
         `breakdown of the gateway's median: broker ${brokerMs.toFixed(3)} ms (the baseline's calls), fsync ${commitMs.toFixed(3)} ms (its own ${writes} commits, median of ${CALIBRATION_FLOWS} instrumented flows; the baseline's raw inserts: ${fsyncMs.toFixed(3)} ms), gates/other ${(candidateMs - brokerMs - commitMs).toFixed(3)} ms`,
         `${RUNS} flows each after ${WARMUP} warm-up rounds; in-process simulator, pacing lifted.`,
       ],

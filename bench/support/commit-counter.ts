@@ -10,6 +10,8 @@ const COMMIT = /^\s*(COMMIT|END)\b/i;
 export interface CommitCounter {
   /** Durable commits since install or the last reset. */
   count(): number;
+  /** Bytes of the values each of those commits wrote (strings and blobs bound to its writes), in order. */
+  sizes(): number[];
   /** Milliseconds spent in them. */
   ms(): number;
   reset(): void;
@@ -27,15 +29,27 @@ export function installCommitCounter(): CommitCounter {
   const owner = new WeakMap<StatementSync, DatabaseSync>();
   let commits = 0;
   let ms = 0;
-  const timed = <T>(fn: () => T): T => {
+  let sizes: number[] = [];
+  // Bytes bound to writes since the last commit, per database (a transaction spans several writes).
+  const pending = new WeakMap<DatabaseSync, number>();
+  const timed = <T>(db: DatabaseSync, fn: () => T): T => {
     const start = performance.now();
     try {
       return fn();
     } finally {
       ms += performance.now() - start;
       commits += 1;
+      sizes.push(pending.get(db) ?? 0);
+      pending.set(db, 0);
     }
   };
+  const bytesOf = (args: unknown[]): number =>
+    args.reduce<number>((sum, value) => {
+      if (typeof value === "string") return sum + Buffer.byteLength(value);
+      if (value instanceof Uint8Array) return sum + value.byteLength;
+      if (value !== null && typeof value === "object") return sum + bytesOf(Object.values(value));
+      return sum + (value === null || value === undefined ? 0 : 8);
+    }, 0);
   const onFile = (db: DatabaseSync | undefined) => db !== undefined && db.location() !== null;
   const durable = (stmt: StatementSync) => {
     const db = owner.get(stmt);
@@ -43,7 +57,7 @@ export function installCommitCounter(): CommitCounter {
     return COMMIT.test(stmt.sourceSQL) || (WRITE.test(stmt.sourceSQL) && !(db as DatabaseSync).isTransaction);
   };
   DatabaseSync.prototype.exec = function exec(this: DatabaseSync, sql: string) {
-    if (onFile(this) && COMMIT.test(sql)) return timed(() => original.exec.call(this, sql));
+    if (onFile(this) && COMMIT.test(sql)) return timed(this, () => original.exec.call(this, sql));
     return original.exec.call(this, sql);
   };
   DatabaseSync.prototype.prepare = function prepare(this: DatabaseSync, sql: string, ...rest: unknown[]) {
@@ -57,15 +71,21 @@ export function installCommitCounter(): CommitCounter {
       this: StatementSync,
       ...args: unknown[]
     ) {
-      return durable(this) ? timed(() => call.apply(this, args)) : call.apply(this, args);
+      const db = owner.get(this);
+      if (db !== undefined && onFile(db) && WRITE.test(this.sourceSQL)) {
+        pending.set(db, (pending.get(db) ?? 0) + bytesOf(args));
+      }
+      return durable(this) ? timed(db as DatabaseSync, () => call.apply(this, args)) : call.apply(this, args);
     };
   }
   return {
     count: () => commits,
+    sizes: () => [...sizes],
     ms: () => ms,
     reset: () => {
       commits = 0;
       ms = 0;
+      sizes = [];
     },
     uninstall: () => {
       DatabaseSync.prototype.exec = original.exec;

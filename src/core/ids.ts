@@ -1,11 +1,27 @@
 // Identifiers. Time-ordered UUIDv7 for events and records (sortable, unique across processes), and short
 // prefixed ids for things a person copies around (pv_..., ap_...) so the kind of id is visible at a glance.
-import { randomBytes } from "node:crypto";
+import { randomFillSync } from "node:crypto";
 import { type Clock, systemClock } from "./clock.ts";
+
+// Random bytes come from a pool refilled 4 KiB at a time (as Node's own randomUUID does): every call, audit
+// event and record takes an id, and one CSPRNG call per id was a measurable part of a tool call.
+const POOL = Buffer.alloc(4096);
+let poolOffset = POOL.length;
+
+function randomFromPool(size: number): Buffer {
+  if (poolOffset + size > POOL.length) {
+    randomFillSync(POOL);
+    poolOffset = 0;
+  }
+  // A copy, so the caller may change its bytes without touching the pool.
+  const bytes = Buffer.from(POOL.subarray(poolOffset, poolOffset + size));
+  poolOffset += size;
+  return bytes;
+}
 
 /** RFC 9562 UUID version 7: 48-bit millisecond timestamp, then random bits. */
 export function uuidv7(clock: Clock = systemClock): string {
-  const bytes = randomBytes(16);
+  const bytes = randomFromPool(16);
   const ms = BigInt(clock.now());
   for (let i = 0; i < 6; i += 1) bytes[i] = Number((ms >> BigInt(8 * (5 - i))) & 0xffn);
   bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x70;
@@ -24,7 +40,7 @@ export function prefixedId(prefix: string, clock: Clock = systemClock): string {
     time = (CROCKFORD[ms % 32] ?? "0") + time;
     ms = Math.floor(ms / 32);
   }
-  const random = [...randomBytes(16)].map((byte) => CROCKFORD[byte % 32]).join("");
+  const random = [...randomFromPool(16)].map((byte) => CROCKFORD[byte % 32]).join("");
   return `${prefix}_${time}${random}`;
 }
 
