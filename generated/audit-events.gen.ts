@@ -44,10 +44,13 @@ export const AUDIT_EVENT_TYPES = [
   "order_preview_refused",
   "order_question_answered",
   "order_submitted",
-  "relay_failed",
-  "relay_forwarded",
   "relay_paired",
+  "relay_pairing_claimed",
+  "relay_pairing_created",
   "relay_pairing_revoked",
+  "relay_session_closed",
+  "relay_session_opened",
+  "relay_session_refused",
   "tool_call"
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
@@ -113,7 +116,7 @@ export const AUDIT_FIELDS: readonly AuditFieldSpec[] = [
     "name": "principal",
     "type": "string",
     "required": true,
-    "description": "Who acted, never a token or a raw e-mail address. local:<OS user name> for the CLI, SDK and stdio MCP; oauth:<HMAC of issuer and subject, hex> for remote MCP; relay:<sidecar id> for relayed calls; system:<component> (reconciler, keepalive, startup) for background work; anonymous when an authentication failed before any identity was known."
+    "description": "Who acted, never a token or a raw e-mail address. local:<OS user name> for the CLI, SDK and stdio MCP; oauth:<HMAC of issuer and subject, hex> for remote MCP; relay:sidecar:<uuid of the sidecar id> for relayed calls on the sidecar; system:<component> (reconciler, keepalive, startup) for background work; anonymous when an authentication failed before any identity was known."
   },
   {
     "name": "front_door",
@@ -927,57 +930,60 @@ export const AUDIT_EVENT_SPECS: Record<AuditEventType, AuditEventSpec> = {
       "broker_message": 1000
     }
   },
-  "relay_failed": {
+  "relay_paired": {
     "category": "relay",
-    "description": "A relayed call was not forwarded or got no answer - no pairing, sidecar unavailable or heartbeat timed out, session invalid, tier not accepted by the sidecar, or a payload carrying a sensitive key (refused before forwarding).",
+    "description": "The remote operator approved a claimed pairing after comparing the fingerprint, binding the sidecar's key to one user and this remote instance; relayed calls are accepted only for an active pairing. refused when the fingerprint typed did not match, or the pairing was not awaiting approval. On the sidecar it records the remote's confirmation of the approval (side sidecar).",
     "decisions": [
       "allow",
       "refuse"
     ],
     "resultStatuses": [
-      "failed",
+      "completed",
       "refused"
     ],
-    "requiredFields": [
-      "tool",
-      "scopes"
-    ],
+    "requiredFields": [],
     "metadataKeys": [
-      "relay_session_id",
-      "sidecar_id",
+      "side",
       "pairing_id",
-      "tier",
-      "unsafe_key_path",
-      "heartbeat_age_seconds"
+      "sidecar_id",
+      "remote_instance_id",
+      "user_principal_hash",
+      "public_key_sha256",
+      "accepted_tiers",
+      "expires_at",
+      "replaced_pairing_id",
+      "check"
     ],
     "metadataMaxChars": {}
   },
-  "relay_forwarded": {
+  "relay_pairing_claimed": {
     "category": "relay",
-    "description": "A remote tool call was forwarded over the paired sidecar relay to the user's Client Portal Gateway and the sidecar answered.",
+    "description": "A sidecar claimed a pairing code with its public key (refused for a wrong, unknown, expired, used or locked code, or a malformed claim). A claimed pairing still needs the operator's approval after both sides compared the key's fingerprint.",
     "decisions": [
-      "allow"
+      "allow",
+      "refuse"
     ],
     "resultStatuses": [
-      "completed"
+      "completed",
+      "refused"
     ],
-    "requiredFields": [
-      "tool",
-      "scopes"
-    ],
+    "requiredFields": [],
     "metadataKeys": [
-      "relay_session_id",
-      "sidecar_id",
+      "side",
       "pairing_id",
-      "tier",
-      "payload_hash",
-      "duration_ms"
+      "sidecar_id",
+      "remote_instance_id",
+      "public_key_sha256",
+      "accepted_tiers",
+      "approve_before",
+      "check",
+      "attempts"
     ],
     "metadataMaxChars": {}
   },
-  "relay_paired": {
+  "relay_pairing_created": {
     "category": "relay",
-    "description": "A sidecar was paired with this gateway for one user; relayed calls are accepted only for an active pairing.",
+    "description": "The remote gateway's operator issued a one-time pairing code for one user. The code itself is never recorded (the store keeps a keyed hash); it can be claimed until code_expires_at, with at most max_attempts wrong codes.",
     "decisions": [
       "allow"
     ],
@@ -987,11 +993,10 @@ export const AUDIT_EVENT_SPECS: Record<AuditEventType, AuditEventSpec> = {
     "requiredFields": [],
     "metadataKeys": [
       "pairing_id",
-      "sidecar_id",
+      "user_principal_hash",
       "remote_instance_id",
-      "public_key_sha256",
-      "accepted_tiers",
-      "expires_at"
+      "code_expires_at",
+      "max_attempts"
     ],
     "metadataMaxChars": {}
   },
@@ -1006,14 +1011,77 @@ export const AUDIT_EVENT_SPECS: Record<AuditEventType, AuditEventSpec> = {
     ],
     "requiredFields": [],
     "metadataKeys": [
+      "side",
       "pairing_id",
       "sidecar_id",
       "revoked_by",
+      "previous_status",
       "reason"
     ],
     "metadataMaxChars": {
       "reason": 500
     }
+  },
+  "relay_session_closed": {
+    "category": "relay",
+    "description": "A relay session ended - shut down by either side, expired, replaced by a newer connection of the same sidecar, ended by a revoked or expired pairing, a heartbeat timeout (the sidecar counts as unavailable from then on) or a protocol violation.",
+    "decisions": [
+      "allow"
+    ],
+    "resultStatuses": [
+      "completed"
+    ],
+    "requiredFields": [],
+    "metadataKeys": [
+      "relay_session_id",
+      "sidecar_id",
+      "pairing_id",
+      "side",
+      "reason",
+      "calls_failed"
+    ],
+    "metadataMaxChars": {}
+  },
+  "relay_session_opened": {
+    "category": "relay",
+    "description": "A sidecar proved possession of its paired key (signed the remote's challenge) and a relay session began; calls of the pairing's user are routed to it until it closes or expires.",
+    "decisions": [
+      "allow"
+    ],
+    "resultStatuses": [
+      "completed"
+    ],
+    "requiredFields": [],
+    "metadataKeys": [
+      "relay_session_id",
+      "sidecar_id",
+      "pairing_id",
+      "side",
+      "expires_at"
+    ],
+    "metadataMaxChars": {}
+  },
+  "relay_session_refused": {
+    "category": "relay",
+    "description": "A relay connection or message was refused - an unpaired or revoked key, a failed challenge, or a message that was forged, replayed, reordered, oversized, malformed or sent with a skewed clock. The connection ends; nothing in it ran.",
+    "decisions": [
+      "deny",
+      "refuse"
+    ],
+    "resultStatuses": [
+      "denied_auth",
+      "refused"
+    ],
+    "requiredFields": [],
+    "metadataKeys": [
+      "check",
+      "side",
+      "relay_session_id",
+      "sidecar_id",
+      "pairing_id",
+      "public_key_sha256"
+    ],
+    "metadataMaxChars": {}
   },
   "tool_call": {
     "category": "tool",
@@ -1047,7 +1115,16 @@ export const AUDIT_EVENT_SPECS: Record<AuditEventType, AuditEventSpec> = {
       "idempotent_replay",
       "cli_command",
       "mcp_client",
-      "jsonrpc_id"
+      "jsonrpc_id",
+      "relay_side",
+      "relay_session_id",
+      "sidecar_id",
+      "pairing_id",
+      "payload_hash",
+      "relay_answer",
+      "relay_round_trip_ms",
+      "relay_heartbeat_age_seconds",
+      "unsafe_key_path"
     ],
     "metadataMaxChars": {
       "mcp_client": 128,
@@ -1136,6 +1213,17 @@ export const AUDIT_REDACTION = {
       "regex": "^(?:[a-z]{2,8}[_-])?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
       "skips": [
         "sensitive_value"
+      ]
+    },
+    {
+      "description": "Idempotency keys are caller-chosen ids (a 32-hex or a long descriptive key is normal), so only the two \"looks opaque\" patterns are lifted, and only for a value that fits the key's own pattern without dots (a JWT has dots, a Bearer credential a space): every other pattern still applies.",
+      "key_suffixes": [
+        "idempotency_key"
+      ],
+      "regex": "^[A-Za-z0-9_:-]{8,64}$",
+      "skips": [
+        "sensitive_value:long_hex",
+        "sensitive_value:long_base64"
       ]
     }
   ],

@@ -96,7 +96,10 @@ export const ERROR_CODES = [
   "READONLY_ORDER_SUBMIT_FORBIDDEN",
   "READONLY_WRITE_FORBIDDEN",
   "SERVER_BUSY",
+  "SIDECAR_FINGERPRINT_MISMATCH",
+  "SIDECAR_PAIRING_CODE_INVALID",
   "SIDECAR_PAIRING_REQUIRED",
+  "SIDECAR_PAYLOAD_REFUSED",
   "SIDECAR_SESSION_INVALID",
   "SIDECAR_TIER_REFUSED",
   "SIDECAR_UNAVAILABLE"
@@ -846,6 +849,24 @@ export const ERROR_CATALOGUE: Record<ErrorCode, ErrorEntry> = {
     "group": "other",
     "mcp": "http"
   },
+  "SIDECAR_FINGERPRINT_MISMATCH": {
+    "message": "The fingerprint given does not match the key that claimed this pairing.",
+    "userAction": "Compare it with the fingerprint `ibkr-agent sidecar pair` printed on the sidecar. If they really differ, do not approve; revoke the pairing and issue a new code.",
+    "retryable": false,
+    "http": 400,
+    "exit": 2,
+    "group": "input",
+    "mcp": "http"
+  },
+  "SIDECAR_PAIRING_CODE_INVALID": {
+    "message": "The pairing code is wrong, expired, already used or locked after too many attempts.",
+    "userAction": "Ask the remote gateway's operator for a new code (`ibkr-agent sidecar pairing create`) and run `ibkr-agent sidecar pair` again before it expires.",
+    "retryable": false,
+    "http": 403,
+    "exit": 4,
+    "group": "auth",
+    "mcp": "http"
+  },
   "SIDECAR_PAIRING_REQUIRED": {
     "message": "No paired sidecar is available for this user.",
     "userAction": "Pair a sidecar with `ibkr-agent sidecar pair CODE --remote URL` on the machine that runs the Client Portal Gateway.",
@@ -853,6 +874,15 @@ export const ERROR_CATALOGUE: Record<ErrorCode, ErrorEntry> = {
     "http": 503,
     "exit": 1,
     "group": "other",
+    "mcp": "tool_error"
+  },
+  "SIDECAR_PAYLOAD_REFUSED": {
+    "message": "The call's arguments hold something that looks like a token, cookie, credential or local file path, so the relay did not pass it on.",
+    "userAction": "Remove the value at the path named in the error (the relay never carries tokens, cookies, credentials or file paths) and call again.",
+    "retryable": false,
+    "http": 400,
+    "exit": 2,
+    "group": "input",
     "mcp": "tool_error"
   },
   "SIDECAR_SESSION_INVALID": {

@@ -57,6 +57,12 @@ export const COMMAND_TABLE: readonly CommandEntry[] = [
     load: async () => (await import("./commands/mcp.ts")).mcpCommand,
   },
   {
+    name: "sidecar",
+    describe:
+      "The sidecar relay: pair with a remote gateway, run the relay, pairing status (docs/sidecar.md)",
+    load: async () => (await import("./commands/sidecar.ts")).sidecarCommand(),
+  },
+  {
     name: "simulator",
     describe: "Run the simulated Client Portal Gateway over HTTPS (no IBKR account needed)",
     load: async () => (await import("./commands/simulator.ts")).simulatorCommand,

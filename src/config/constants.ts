@@ -15,13 +15,18 @@ export const POSITIVE_DECIMAL_PATTERN = "^(?:[1-9][0-9]*(?:\\.[0-9]+)?|0\\.[0-9]
 export const BIND_PATTERN = "^(?:\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$";
 export const SCENARIO_PATTERN = "^[a-z0-9][a-z0-9-]{0,63}$";
 
-export const BACKENDS = ["simulator", "client_portal_gateway"] as const;
+/**
+ * simulator and client_portal_gateway talk to a broker from this machine; relay is the remote gateway's
+ * backend, which holds no broker session and routes each call to the caller's paired sidecar.
+ */
+export const BACKENDS = ["simulator", "client_portal_gateway", "relay"] as const;
 export type Backend = (typeof BACKENDS)[number];
 
 /** Profile name used when `broker.profile` is not set: each backend keeps its state apart. */
 export const DEFAULT_PROFILES: Record<Backend, string> = {
   simulator: "simulator",
   client_portal_gateway: "client-portal",
+  relay: "relay",
 };
 
 /** Mirrors `AssetClass` in contracts/tools/_defs.yaml (a test keeps the two equal). */

@@ -121,9 +121,19 @@ export const DEFAULT_VALUES: ConfigValues = {
   },
   sidecar: {
     enabled: false,
-    accepted_tiers: ["read"],
+    accepted_tiers: ["read", "preview"],
     heartbeat_interval_seconds: 15,
     heartbeat_timeout_seconds: 45,
+    request_timeout_seconds: 30,
+    max_message_bytes: 1048576,
+    max_in_flight: 16,
+    max_clock_skew_seconds: 30,
+    session_ttl_seconds: 3600,
+    pairing: {
+      code_ttl_seconds: 600,
+      max_attempts: 5,
+      ttl_days: 90,
+    },
   },
   logging: {
     level: "info",

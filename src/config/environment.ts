@@ -51,5 +51,6 @@ export function environmentProblems(c: ConfigValues, context: EnvironmentContext
   file("remote_mcp.jwks_ca_file", c.remote_mcp.jwks_ca_file);
   file("remote_mcp.tls_cert_file", c.remote_mcp.tls_cert_file);
   file("remote_mcp.tls_key_file", c.remote_mcp.tls_key_file);
+  file("sidecar.remote_ca_file", c.sidecar.remote_ca_file);
   return out;
 }

@@ -101,6 +101,8 @@ export function effectiveConfig(values: ConfigValues, paths: ConfigPaths, env: N
     const file = remote[key];
     if (file !== undefined) remote[key] = resolvePath(file);
   }
+  const sidecarCa = config.sidecar.remote_ca_file;
+  if (sidecarCa !== undefined) config.sidecar.remote_ca_file = resolvePath(sidecarCa);
   return deepFreeze(inSchemaOrder(config, DEFAULT_VALUES) as Config);
 }
 

@@ -331,6 +331,13 @@ function remoteRules(c: ConfigValues, report: Report): void {
   }
 }
 
+/**
+ * The relay has two ends with different needs. The remote gateway (backend relay) serves remote MCP and
+ * routes calls; it holds no broker session, so it needs remote MCP and the relay switched on. The sidecar
+ * (any other backend) connects out to the remote's relay endpoint and runs the calls on its own broker
+ * with its own gates; it serves no MCP, so it needs only the URL. Tiers it accepts beyond preview must be
+ * enabled in its own configuration too: accepting paper or live over the relay is never a side effect.
+ */
 function sidecarRules(c: ConfigValues, report: Report): void {
   const s = c.sidecar;
   const code: ErrorCode = "CONFIG_SIDECAR_FORBIDDEN";
@@ -338,16 +345,43 @@ function sidecarRules(c: ConfigValues, report: Report): void {
   if (s.heartbeat_interval_seconds >= s.heartbeat_timeout_seconds) {
     report("sidecar.heartbeat_timeout_seconds", "must be above sidecar.heartbeat_interval_seconds");
   }
-  if (!s.enabled) return;
-  if (!c.remote_mcp.enabled) {
-    report(
-      "sidecar.enabled",
-      "needs remote MCP: remote_mcp.enabled and safety.remote_mcp_enabled must be true",
-      code,
-    );
+  const relay = c.broker.backend === "relay";
+  if (relay) {
+    if (!s.enabled) {
+      report(
+        "sidecar.enabled",
+        "must be true with broker.backend relay (the relay gateway routes to sidecars)",
+        code,
+      );
+    }
+    if (!c.remote_mcp.enabled) {
+      report(
+        "remote_mcp.enabled",
+        "must be true with broker.backend relay: its callers are remote MCP clients, identified by their tokens",
+        code,
+      );
+    }
+    if (s.remote_url !== undefined) {
+      report(
+        "sidecar.remote_url",
+        "is for a sidecar; the relay gateway (broker.backend relay) does not connect anywhere",
+        code,
+      );
+    }
+    return;
   }
+  if (!s.enabled) return;
   if (s.remote_url === undefined)
     report("sidecar.remote_url", "is required when the sidecar is enabled", code);
+  const needs: [tier: string, enabled: boolean, key: string][] = [
+    ["paper", c.paper_trading.enabled, "paper_trading.enabled"],
+    ["live", c.live_trading.enabled, "live_trading.enabled"],
+  ];
+  for (const [tier, enabled, key] of needs) {
+    if ((s.accepted_tiers as readonly string[]).includes(tier) && !enabled) {
+      report("sidecar.accepted_tiers", `lists ${tier}, which needs ${key} on this sidecar as well`, code);
+    }
+  }
 }
 
 /** Every cross-key problem of schema-valid values. */

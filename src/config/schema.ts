@@ -89,7 +89,7 @@ const broker = section("Which broker the gateway talks to and how.", {
   backend: Type.Enum(BACKENDS, {
     default: "simulator",
     description:
-      "simulator: the built-in simulated Client Portal Gateway (no IBKR account needed). client_portal_gateway: a real Client Portal Gateway you run and log in to yourself.",
+      "simulator: the built-in simulated Client Portal Gateway (no IBKR account needed). client_portal_gateway: a real Client Portal Gateway you run and log in to yourself. relay: a remote gateway without a broker of its own, which routes each caller's tool calls to the sidecar they paired (docs/sidecar.md).",
   }),
   profile: Type.Optional(
     Type.String({
@@ -518,15 +518,29 @@ const remoteMcp = section("MCP over Streamable HTTP for remote agents (an OAuth 
 });
 
 const sidecar = section(
-  "The sidecar relay: a remote gateway reaches a Client Portal Gateway on the user's machine.",
+  "The sidecar relay: a remote gateway (broker.backend relay) reaches the Client Portal Gateway on the user's machine through a sidecar running there (docs/sidecar.md).",
   {
-    enabled: flag("Run the relay. Needs safety.sidecar_enabled and remote_mcp."),
-    remote_url: Type.Optional(url("URL of the remote gateway the sidecar connects to (https or wss).")),
+    enabled: flag(
+      "Turn the relay on: on the remote gateway (backend relay, needs remote_mcp) and on the sidecar (needs remote_url). Needs safety.sidecar_enabled.",
+    ),
+    remote_url: Type.Optional(
+      url(
+        "Sidecar: the remote gateway's relay endpoint, e.g. https://gateway.example.com/relay (https or wss; the sidecar connects out, nothing connects in).",
+      ),
+    ),
+    remote_ca_file: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          "Sidecar: PEM certificate(s) to trust for the remote gateway instead of the system roots (relative to this file).",
+      }),
+    ),
     accepted_tiers: Type.Array(Type.Enum(TIERS), {
-      default: ["read"],
+      default: ["read", "preview"],
       minItems: 1,
       uniqueItems: true,
-      description: "Tiers of tools the sidecar accepts over the relay.",
+      description:
+        "Sidecar: tiers of tools it runs for the remote; paper and live also need paper_trading or live_trading enabled here.",
     }),
     heartbeat_interval_seconds: seconds("How often the sidecar sends a heartbeat.", 15, 1, 600),
     heartbeat_timeout_seconds: seconds(
@@ -535,6 +549,57 @@ const sidecar = section(
       2,
       3600,
     ),
+    request_timeout_seconds: seconds(
+      "Remote gateway: how long it waits for the sidecar's answer to a forwarded call; then SIDECAR_UNAVAILABLE (whether it ran is unknown: retry orders with the same idempotency key).",
+      30,
+      1,
+      600,
+    ),
+    max_message_bytes: Type.Integer({
+      default: 1048576,
+      minimum: 65536,
+      maximum: 16777216,
+      description: "Largest relay message either side accepts; a larger one closes the connection.",
+    }),
+    max_in_flight: Type.Integer({
+      default: 16,
+      minimum: 1,
+      maximum: 256,
+      description:
+        "Calls in flight per relay session; more fail with SIDECAR_UNAVAILABLE (retryable), on both sides.",
+    }),
+    max_clock_skew_seconds: seconds(
+      "How far a relay message's sent_at may be from this machine's clock before the message is refused.",
+      30,
+      1,
+      300,
+    ),
+    session_ttl_seconds: seconds(
+      "Remote gateway: how long a relay session lasts before the sidecar proves its key again (never past the pairing's expiry).",
+      3600,
+      60,
+      86400,
+    ),
+    pairing: section("Remote gateway: how sidecars are paired.", {
+      code_ttl_seconds: seconds(
+        "How long a pairing code can be claimed, and how long a claimed pairing waits for approval.",
+        600,
+        60,
+        3600,
+      ),
+      max_attempts: Type.Integer({
+        default: 5,
+        minimum: 1,
+        maximum: 20,
+        description: "Wrong codes a pending pairing tolerates before it is locked.",
+      }),
+      ttl_days: Type.Integer({
+        default: 90,
+        minimum: 1,
+        maximum: 730,
+        description: "How long an approved pairing lasts; then the sidecar must be paired again.",
+      }),
+    }),
   },
 );
 

@@ -3,20 +3,10 @@
 // comes from an environment variable; without one (the safe local default) the audit secret is generated
 // on first run and kept in the profile directory, readable by its owner only.
 import { randomBytes } from "node:crypto";
-import {
-  closeSync,
-  fsyncSync,
-  linkSync,
-  lstatSync,
-  openSync,
-  readFileSync,
-  unlinkSync,
-  writeSync,
-} from "node:fs";
-import { dirname, join } from "node:path";
 import { GatewayError } from "../core/gateway-error.ts";
 import { MIN_SECRET_BYTES, secretShortfall } from "./environment.ts";
-import { type ConfigPaths, ensurePrivateDir } from "./paths.ts";
+import type { ConfigPaths } from "./paths.ts";
+import { ensurePrivateFile, type PrivateFileKind, privateFileError } from "./private-file.ts";
 import type { ConfigValues } from "./schema.ts";
 
 export interface SecretName {
@@ -56,36 +46,20 @@ function fromEnv(env: NodeJS.ProcessEnv, key: string, name: string): Buffer {
   return Buffer.from(env[name] ?? "", "utf8");
 }
 
-function refuse(path: string, why: string, action: string): GatewayError {
-  return new GatewayError("CONFIG_INVALID", {
-    message: `The audit secret file ${path} ${why}.`,
-    userAction: action,
-    details: {
-      problems: [{ path: "audit", problem: `the generated secret file ${why}`, code: "CONFIG_INVALID" }],
-    },
-  });
-}
+const AUDIT_SECRET_FILE: PrivateFileKind = {
+  title: "The audit secret file",
+  problemPath: "audit",
+  problemName: "the generated secret file",
+  widePermissionsAction: (path) =>
+    `Run \`chmod 600 ${path}\`, and check nobody else copied it; if unsure, rotate the audit key.`,
+  notAFileAction: "Remove it; a new secret is generated on the next run.",
+};
 
-function readSecretFile(path: string): Buffer {
-  const stat = lstatSync(path);
-  if (!stat.isFile()) {
-    throw refuse(path, "is not a regular file", "Remove it; a new secret is generated on the next run.");
-  }
-  if (process.platform !== "win32") {
-    if ((stat.mode & 0o077) !== 0) {
-      throw refuse(
-        path,
-        "can be read or written by other users",
-        `Run \`chmod 600 ${path}\`, and check nobody else copied it; if unsure, rotate the audit key.`,
-      );
-    }
-    if (typeof process.getuid === "function" && stat.uid !== process.getuid()) {
-      throw refuse(path, "belongs to another user", "Run the gateway as the owner of its state directory.");
-    }
-  }
-  const secret = Buffer.from(readFileSync(path, "utf8").trim(), "utf8");
+function checkedSecret(path: string, text: string): Buffer {
+  const secret = Buffer.from(text.trim(), "utf8");
   if (secret.length < MIN_SECRET_BYTES) {
-    throw refuse(
+    throw privateFileError(
+      AUDIT_SECRET_FILE,
       path,
       `holds fewer than ${MIN_SECRET_BYTES} bytes`,
       "Restore it from your backup of the state directory.",
@@ -112,28 +86,8 @@ export function ensureAuditSecret(paths: ConfigPaths): Buffer {
       },
     });
   }
-  ensurePrivateDir(dirname(path));
-  try {
-    return readSecretFile(path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-  }
-  const temporary = join(dirname(path), `.audit-secret.${process.pid}.${randomBytes(6).toString("hex")}`);
-  const fd = openSync(temporary, "wx", 0o600);
-  try {
-    writeSync(fd, `${randomBytes(32).toString("hex")}\n`);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  try {
-    linkSync(temporary, path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-  } finally {
-    unlinkSync(temporary);
-  }
-  return readSecretFile(path);
+  const text = ensurePrivateFile(path, AUDIT_SECRET_FILE, () => `${randomBytes(32).toString("hex")}\n`);
+  return checkedSecret(path, text);
 }
 
 export function createSecrets(

@@ -23,6 +23,27 @@ export interface CallContext {
    * It can only choose among the writers the gateway has; every gate still runs.
    */
   readonly liveWriter?: "broker" | "local_candidate" | "refusing";
+  /** A call that crossed the sidecar relay: its relay facts, written into the call's one tool_call event. */
+  readonly relay?: RelayCallFacts;
+}
+
+/**
+ * What the relay knows of one call (docs/relay-protocol.md). The sidecar knows all of it before dispatch and
+ * puts it in the call context; the remote learns it while forwarding and notes it on the operation context.
+ */
+export interface RelayCallFacts {
+  readonly side: "remote" | "sidecar";
+  readonly relaySessionId?: string;
+  readonly sidecarId?: string;
+  readonly pairingId?: string;
+  /** The keyed payload hash both sides audit for the call. */
+  readonly payloadHash?: string;
+  /** Remote: what the sidecar answered; absent when no answer came (timeout, dropped session, not sent). */
+  readonly answer?: "result" | "error";
+  /** Remote: milliseconds from sending the call to the sidecar's answer. */
+  readonly roundTripMs?: number;
+  /** Remote: seconds since the sidecar's last message, when silence made the call fail. */
+  readonly heartbeatAgeSeconds?: number;
 }
 
 /** What an operation receives besides its validated arguments. */
@@ -30,6 +51,8 @@ export interface OperationContext extends CallContext {
   readonly tool: ToolName;
   /** Counts broker requests for the audit event. */
   noteBrokerRequest(): void;
+  /** Adds relay facts to the call's tool_call event (the relay backend's forwarder); merged over earlier ones. */
+  noteRelay?(facts: RelayCallFacts): void;
 }
 
 export type OperationHandler = (args: Record<string, unknown>, context: OperationContext) => Promise<unknown>;

@@ -3,6 +3,7 @@
 // same CPAPI client; only its dispatcher differs. The default simulator keeps its state in the profile
 // (simulator.sqlite), so every CLI command and MCP server of the profile sees one broker.
 
+import { MockAgent } from "undici";
 import { cpapiClientOptions } from "../config/cpapi-options.ts";
 import type { Config, ConfigPaths } from "../config/index.ts";
 import type { Clock } from "../core/clock.ts";
@@ -54,8 +55,35 @@ function persistedSimulator(options: BrokerOptions): Simulator {
   }
 }
 
+/**
+ * The broker of a relay gateway: there is none on this machine (every tool call runs on the caller's sidecar),
+ * so a client whose every request fails; it exists only because background parts ask for a session state.
+ */
+function relayBroker(options: BrokerOptions): BrokerHandle {
+  const agent = new MockAgent({ enableCallHistory: false });
+  agent.disableNetConnect();
+  const client = createCpapiClient({
+    baseUrl: "https://relay.invalid/v1/api",
+    dispatcher: agent,
+    keepAliveIntervalMs: options.config.broker.keep_alive_interval_seconds * 1000,
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
+  return {
+    client,
+    simulator: null,
+    kind: "relay",
+    loginUrl: "the Client Portal Gateway on the user's own machine (the sidecar's)",
+    source: () => ({ backend: "relay", simulated: false }),
+    close: async () => {
+      await client.close();
+      await agent.close();
+    },
+  };
+}
+
 export function createBroker(options: BrokerOptions): BrokerHandle {
   const { config, paths } = options;
+  if ((config.broker.backend as string) === "relay") return relayBroker(options);
   if (config.broker.backend === "simulator") {
     const owned = options.simulator === undefined;
     const simulator = options.simulator ?? persistedSimulator(options);

@@ -8,7 +8,12 @@
 import type { ScopeName } from "../../generated/scopes.gen.ts";
 import { inputCheck, outputCheck } from "../../generated/tools/checks.gen.ts";
 import { FORBIDDEN_TOOLS, isToolName, TOOLS, type ToolName } from "../../generated/tools/registry.gen.ts";
-import type { CallContext, OperationContext, OperationHandlers } from "../core/call-context.ts";
+import type {
+  CallContext,
+  OperationContext,
+  OperationHandlers,
+  RelayCallFacts,
+} from "../core/call-context.ts";
 import type { Clock } from "../core/clock.ts";
 import { GatewayError, toGatewayError } from "../core/gateway-error.ts";
 
@@ -18,6 +23,7 @@ export type {
   OperationContext,
   OperationHandler,
   OperationHandlers,
+  RelayCallFacts,
 } from "../core/call-context.ts";
 
 export type ToolCallDecision = "allow" | "deny" | "refuse";
@@ -33,6 +39,8 @@ export interface ToolCallRecord {
   readonly output: unknown;
   readonly durationMs: number;
   readonly brokerRequests: number;
+  /** The call crossed the sidecar relay: what the context carried and the operation noted, merged. */
+  readonly relay: RelayCallFacts | null;
 }
 
 /** Writes the one tool_call event of a call and returns its event id. */
@@ -66,6 +74,8 @@ export interface Dispatcher {
   /** Tools this context may list and call. */
   toolsFor(scopes: ReadonlySet<ScopeName>): ToolName[];
 }
+
+const NOTHING_NOTED = { brokerRequests: 0 } as const;
 
 const FORBIDDEN = new Map<string, string>(Object.entries(FORBIDDEN_TOOLS));
 
@@ -111,6 +121,11 @@ const REFUSAL_CODES = new Set<string>([
   "LIVE_MIGRATION_REQUIRED",
   "BROKER_QUESTION_UNAPPROVED",
   "SIDECAR_TIER_REFUSED",
+  // The relay would not route the call: no pairing, a pairing or session that is no longer valid, or a
+  // payload that must not cross. SIDECAR_UNAVAILABLE stays a failure: the relay tried.
+  "SIDECAR_PAIRING_REQUIRED",
+  "SIDECAR_SESSION_INVALID",
+  "SIDECAR_PAYLOAD_REFUSED",
 ]);
 
 /** Full TypeBox validators, loaded only to explain a value that failed its check (TypeBox's compiler is heavy). */
@@ -155,10 +170,14 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     input: unknown,
     context: CallContext,
     started: number,
-    brokerRequests: number,
+    noted: { brokerRequests: number; relay?: RelayCallFacts },
     outcome: { result: unknown } | { error: GatewayError },
   ): Promise<DispatchOutcome> {
     const error = "error" in outcome ? outcome.error : null;
+    const relay: RelayCallFacts | null =
+      context.relay === undefined && noted.relay === undefined
+        ? null
+        : ({ ...context.relay, ...noted.relay } as RelayCallFacts);
     const status = error
       ? statusOf(error)
       : { decision: "allow" as const, resultStatus: "completed" as const };
@@ -172,7 +191,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         input,
         output: error ? null : (outcome as { result: unknown }).result,
         durationMs: clock.now() - started,
-        brokerRequests,
+        brokerRequests: noted.brokerRequests,
+        relay,
       });
     } catch (thrown) {
       const auditError = toGatewayError(thrown);
@@ -206,31 +226,34 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       const error = new GatewayError("READONLY_WRITE_FORBIDDEN", {
         message: `${tool} is a forbidden generic write tool; use ${FORBIDDEN.get(tool)} instead.`,
       });
-      return audited(tool, args, context, started, 0, { error });
+      return audited(tool, args, context, started, NOTHING_NOTED, { error });
     }
     const invalid = await describeInvalidInput(tool, args);
-    if (invalid) return audited(tool, args, context, started, 0, { error: invalid });
+    if (invalid) return audited(tool, args, context, started, NOTHING_NOTED, { error: invalid });
     const definition = TOOLS[tool];
     if (!context.scopes.has(definition.scope)) {
       const error = new GatewayError("AUTH_MISSING_SCOPE", {
         message: `${tool} needs the scope ${definition.scope}.`,
         details: { required_scope: definition.scope },
       });
-      return audited(tool, args, context, started, 0, { error });
+      return audited(tool, args, context, started, NOTHING_NOTED, { error });
     }
-    let brokerRequests = 0;
+    const noted: { brokerRequests: number; relay?: RelayCallFacts } = { brokerRequests: 0 };
     const operationContext: OperationContext = {
       ...context,
       tool,
       noteBrokerRequest: () => {
-        brokerRequests += 1;
+        noted.brokerRequests += 1;
+      },
+      noteRelay: (facts) => {
+        noted.relay = { ...noted.relay, ...facts };
       },
     };
     let result: unknown;
     try {
       result = await operations[definition.operation](args as Record<string, unknown>, operationContext);
     } catch (thrown) {
-      return audited(tool, args, context, started, brokerRequests, { error: toGatewayError(thrown) });
+      return audited(tool, args, context, started, noted, { error: toGatewayError(thrown) });
     }
     if (!(await outputCheck(tool))(result)) {
       const errors = (await validators()).outputValidator(tool).Errors(result);
@@ -238,7 +261,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         message: `${tool} produced a result that does not match its contract, so it was withheld.`,
         details: { problems: errors.slice(0, 5).map((e) => `${e.instancePath || "(result)"}: ${e.message}`) },
       });
-      return audited(tool, args, context, started, brokerRequests, { error });
+      return audited(tool, args, context, started, noted, { error });
     }
     const leaks = scanSecrets(result);
     if (leaks.length > 0) {
@@ -246,9 +269,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         message: `${tool} produced a result containing secret-looking material, so it was withheld.`,
         details: { paths: leaks.slice(0, 10) },
       });
-      return audited(tool, args, context, started, brokerRequests, { error });
+      return audited(tool, args, context, started, noted, { error });
     }
-    return audited(tool, args, context, started, brokerRequests, { result });
+    return audited(tool, args, context, started, noted, { result });
   }
 
   function toolsFor(scopes: ReadonlySet<ScopeName>): ToolName[] {
@@ -259,7 +282,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   }
 
   async function refuse(tool: ToolName, args: unknown, context: CallContext, error: GatewayError) {
-    return audited(tool, args, context, clock.now(), 0, { error });
+    return audited(tool, args, context, clock.now(), NOTHING_NOTED, { error });
   }
 
   return { dispatch, toolsFor, refuse };

@@ -9,11 +9,13 @@ import type { ToolName } from "../../generated/tools/registry.gen.ts";
 import { type LoadConfigOptions, type LoadedConfig, loadConfigAsync } from "../config/load-core.ts";
 import { ensureProfileDir } from "../config/paths.ts";
 import { ensureAuditSecret } from "../config/secrets.ts";
-import type { CallContext, FrontDoor } from "../core/call-context.ts";
+import type { CallContext, FrontDoor, OperationHandler, OperationHandlers } from "../core/call-context.ts";
 import { type Clock, systemClock } from "../core/clock.ts";
 import { uuidv7 } from "../core/ids.ts";
 import { createLogger, type Logger } from "../core/logger.ts";
 import { PACKAGE_VERSION } from "../core/version.ts";
+import type { RelayOverrides } from "../sidecar/relay-backend.ts";
+import type { RelayHub } from "../sidecar/relay-hub.ts";
 import type { Simulator } from "../simulator/index.ts";
 import { openStore, type Store } from "../store/index.ts";
 import {
@@ -43,6 +45,8 @@ export interface GatewayOptions extends LoadConfigOptions {
   readonly logger?: Logger;
   /** Order writers that replace the CPAPI writer (an embedding application's own route to the broker). */
   readonly writers?: OrderWriters;
+  /** broker.backend relay: parts and limits of the relay hub (default: this profile's pairing records). */
+  readonly relay?: RelayOverrides;
 }
 
 export interface Gateway extends AsyncDisposable {
@@ -52,6 +56,11 @@ export interface Gateway extends AsyncDisposable {
   readonly dispatcher: Dispatcher;
   /** The operator procedures that are not tools (approvals, kill switch release, arming, reconciliation). */
   readonly procedures: WorkflowProcedures;
+  /**
+   * broker.backend relay: the hub that routes every tool call to the caller's paired sidecar (the HTTP server
+   * mounts its WebSocket endpoint); null for every other backend.
+   */
+  readonly relay: RelayHub | null;
   /** Scopes the local configuration grants (CLI, SDK, stdio MCP). */
   readonly localScopes: ReadonlySet<ScopeName>;
   /** Id of this front-door session (ses_...), on every audit event of its calls. */
@@ -87,6 +96,32 @@ export function requestId(clock: Clock = systemClock): string {
   return `req_${uuidv7(clock)}`;
 }
 
+function isRelayBackend(config: LoadedConfig["config"]): boolean {
+  return (config.broker.backend as string) === "relay";
+}
+
+async function relayHub(
+  options: GatewayOptions,
+  loaded: LoadedConfig,
+  store: Store,
+  clock: Clock,
+  logger: Logger,
+): Promise<RelayHub> {
+  const { createRelayBackend } = await import("../sidecar/relay-backend.ts");
+  return createRelayBackend({
+    loaded,
+    store,
+    clock,
+    logger,
+    ...(options.relay !== undefined ? { overrides: options.relay } : {}),
+  });
+}
+
+function forwardEverything(operations: OperationHandlers, relay: RelayHub): OperationHandlers {
+  const forward: OperationHandler = (args, context) => relay.forward(args, context);
+  return Object.fromEntries(Object.keys(operations).map((name) => [name, forward])) as OperationHandlers;
+}
+
 export async function composeGateway(options: GatewayOptions): Promise<Gateway> {
   const clock = options.clock ?? systemClock;
   const loaded = options.loaded ?? (await loadConfigAsync(options));
@@ -117,7 +152,7 @@ export async function composeGateway(options: GatewayOptions): Promise<Gateway> 
     store.close();
     throw error;
   }
-  const { operations, procedures } = createWorkflows({
+  const workflows = createWorkflows({
     broker,
     config,
     clock,
@@ -127,6 +162,19 @@ export async function composeGateway(options: GatewayOptions): Promise<Gateway> 
     version: PACKAGE_VERSION,
     ...(options.writers !== undefined ? { writers: options.writers } : {}),
   });
+  const { procedures } = workflows;
+  let relay: RelayHub | null = null;
+  try {
+    relay = isRelayBackend(config) ? await relayHub(options, loaded, store, clock, logger) : null;
+  } catch (error) {
+    await broker.close();
+    store.close();
+    throw error;
+  }
+  // The one place the relay decision is made: on a relay gateway every operation is "run it on the caller's
+  // sidecar". Validation, the scope gate, the output check, the secret scan and the tool_call audit are the
+  // dispatcher's and stay exactly as for any other backend.
+  const operations = relay === null ? workflows.operations : forwardEverything(workflows.operations, relay);
   const raw = createDispatcher({
     operations,
     auditor: createToolCallAuditor(store),
@@ -177,6 +225,7 @@ export async function composeGateway(options: GatewayOptions): Promise<Gateway> 
     broker,
     dispatcher,
     procedures,
+    relay,
     localScopes,
     sessionId,
     principal,
@@ -206,6 +255,7 @@ export async function composeGateway(options: GatewayOptions): Promise<Gateway> 
       closed = true;
       if (recovering !== null) await recovering;
       try {
+        await relay?.close();
         await broker.close();
       } finally {
         store.close();

@@ -19,6 +19,27 @@ function accountOf(input: unknown): string | undefined {
   return typeof value === "string" && /^[A-Za-z0-9]{1,32}$/.test(value) ? value : undefined;
 }
 
+function relayMetadata(record: ToolCallRecord): Record<string, unknown> {
+  const relay = record.relay;
+  if (relay === null) return {};
+  const unsafe = record.error?.details?.unsafe_key_path;
+  // The sidecar answers what its dispatcher decided: the call's own outcome, sent right after this event.
+  const answer = relay.side === "sidecar" ? (record.error === null ? "result" : "error") : relay.answer;
+  return Object.fromEntries(
+    Object.entries({
+      relay_side: relay.side,
+      relay_session_id: relay.relaySessionId,
+      sidecar_id: relay.sidecarId,
+      pairing_id: relay.pairingId,
+      payload_hash: relay.payloadHash,
+      relay_answer: answer,
+      relay_round_trip_ms: relay.roundTripMs === undefined ? undefined : Math.round(relay.roundTripMs),
+      relay_heartbeat_age_seconds: relay.heartbeatAgeSeconds,
+      unsafe_key_path: typeof unsafe === "string" ? unsafe : undefined,
+    }).filter(([, value]) => value !== undefined),
+  );
+}
+
 export function createToolCallAuditor(store: Store): ToolCallAuditor {
   return {
     async recordToolCall(record: ToolCallRecord): Promise<string> {
@@ -44,6 +65,9 @@ export function createToolCallAuditor(store: Store): ToolCallAuditor {
         if (Array.isArray(reasons) && reasons.every((r) => typeof r === "string"))
           metadata.refusal_reasons = reasons;
       }
+      // A relayed call: the relay facts of this side, so the two sides' events of one call can be matched
+      // (same request id, same payload hash) without a second event per call.
+      if (record.relay !== null) Object.assign(metadata, relayMetadata(record));
       const account = accountOf(record.input);
       const event = store.append({
         event_type: "tool_call",

@@ -21,6 +21,7 @@ import {
   metadataPaths,
   metadataUrl,
   protectedResourceMetadata,
+  type RateDecision,
   rateLimitKey,
 } from "../auth/index.ts";
 import { type Clock, systemClock } from "../core/clock.ts";
@@ -61,6 +62,13 @@ export interface McpHttpHandler {
   drain(graceMs: number): Promise<void>;
   /** Ends the sessions, writes held-back audit counts and releases the JWKS client. */
   close(): Promise<void>;
+  /**
+   * The pre-auth limit on the client's address, for requests of this server that no bearer token guards
+   * (the relay's WebSocket upgrade and its /relay/* pairing requests): the same limiter and address
+   * resolution as /mcp. Counts the request; a refusal is audited (auth_denied, rate_limit_pre_auth) and
+   * returned for the caller to answer.
+   */
+  limitUnauthenticated(req: IncomingMessage): RateDecision;
 }
 
 function single(value: string | string[] | undefined): string | undefined {
@@ -389,6 +397,22 @@ export function createMcpHttpHandler(options: McpHttpHandlerOptions): McpHttpHan
         resolve();
       };
     });
+  };
+  handler.limitUnauthenticated = (req: IncomingMessage) => {
+    const meta = metaOf(req);
+    const decision = preAuth.take(meta.rateKey);
+    if (!decision.ok) {
+      auditor.denied(
+        { requestId: meta.requestId, sessionId: meta.sessionId },
+        {
+          code: "AUTH_RATE_LIMITED",
+          check: "rate_limit_pre_auth",
+          httpStatus: 429,
+          addressHash: meta.addressHash,
+        },
+      );
+    }
+    return decision;
   };
   handler.close = async () => {
     draining = true;

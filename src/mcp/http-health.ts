@@ -1,7 +1,10 @@
 // Probes for load balancers and orchestrators, answered without authentication and therefore without
 // anything an attacker could use (no versions, paths, accounts or error texts). /healthz says the process
 // serves requests; /readyz says whether calls can succeed now: the audit store takes a write lock (every
-// call appends to it) and the broker session is authenticated.
+// call appends to it) and the broker session is authenticated. A relay gateway (broker.backend relay) has no
+// broker: it is ready when its store is and its relay hub accepts sidecars. Whether a given user's sidecar
+// is connected is not readiness (sidecars connect through the same load balancer, and who is connected is
+// nobody's business without a token).
 import type { ServerResponse } from "node:http";
 import type { Gateway } from "../gateway/index.ts";
 import { sendJson } from "./http-responses.ts";
@@ -39,11 +42,16 @@ export function createHealth(gateway: Gateway): Health {
     healthz: (res) => sendJson(res, 200, { status: "ok" }),
     async readyz(res) {
       const store = storeWritable();
-      const broker = await brokerReady();
-      const ready = store && broker;
+      const relay = gateway.relay;
+      const upstream = relay !== null ? relay.accepting : await brokerReady();
+      const ready = store && upstream;
+      const state = (ok: boolean) => (ok ? "ok" : "failing");
       sendJson(res, ready ? 200 : 503, {
         status: ready ? "ready" : "not_ready",
-        checks: { store: store ? "ok" : "failing", broker: broker ? "ok" : "failing" },
+        checks:
+          relay !== null
+            ? { store: state(store), relay: state(upstream) }
+            : { store: state(store), broker: state(upstream) },
       });
     },
   };

@@ -13,10 +13,15 @@ import {
 } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
 import type { ErrorCode } from "../../generated/errors.gen.ts";
 import { isLoopbackHost } from "../auth/index.ts";
 import { GatewayError } from "../core/gateway-error.ts";
 import { startReconcileLoop } from "../gateway/index.ts";
+import { loadOrCreateIdentity } from "../sidecar/identity.ts";
+import { createPairingEndpoints } from "../sidecar/pairing-claim.ts";
+import { createPairingHttpRoute } from "../sidecar/pairing-http.ts";
+import { readJsonBody } from "./http-body.ts";
 import {
   createMcpHttpHandler,
   MCP_PATH,
@@ -28,6 +33,18 @@ import { rawRefusal, sendRefusal } from "./http-responses.ts";
 export interface McpHttpServerOptions extends McpHttpHandlerOptions {
   /** host:port to listen on; default remote_mcp.bind. Port 0 picks a free port (tests). */
   readonly bind?: string;
+}
+
+function relayPairingRoute(gateway: McpHttpServerOptions["gateway"]) {
+  return createPairingHttpRoute({
+    endpoints: createPairingEndpoints({
+      store: gateway.store,
+      config: gateway.loaded.config,
+      identity: loadOrCreateIdentity(gateway.loaded.paths),
+    }),
+    readBody: readJsonBody,
+    sessionId: gateway.sessionId,
+  });
 }
 
 export interface McpHttpServer {
@@ -64,6 +81,8 @@ export async function serveMcpHttp(options: McpHttpServerOptions): Promise<McpHt
     });
   }
   const handler = createMcpHttpHandler(options);
+  // broker.backend relay: POST /relay/pair and /relay/unpair are where sidecars claim and end pairings.
+  const pairingRoute = gateway.relay === null ? undefined : relayPairingRoute(gateway);
   const tls = remote.tls_cert_file !== undefined && remote.tls_key_file !== undefined;
   const requestTimeout = remote.request_timeout_seconds * 1000;
   const serverOptions = {
@@ -124,7 +143,42 @@ export async function serveMcpHttp(options: McpHttpServerOptions): Promise<McpHt
       });
       return;
     }
+    if (pairingRoute !== undefined && req.url?.startsWith("/relay/") === true) {
+      // No bearer token guards the pairing requests: the pre-auth limit on the address does, as for /mcp.
+      const limited = handler.limitUnauthenticated(req);
+      if (!limited.ok) {
+        sendRefusal(res, "AUTH_RATE_LIMITED", {
+          headers: { "retry-after": String(limited.retryAfterSeconds) },
+        });
+        return;
+      }
+      void pairingRoute(req, res).then((handled) => (handled ? undefined : handler(req, res)));
+      return;
+    }
     void handler(req, res);
+  });
+  // broker.backend relay: sidecars connect here (GET /relay, upgraded to a WebSocket); nothing else upgrades.
+  // Relay connections count against the connection cap like any other, and each upgrade against the
+  // pre-auth limit on its address (the relay's handshake is its authentication).
+  server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (gateway.relay === null) {
+      socket.end("HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
+      return;
+    }
+    if (overCap.has(req.socket)) {
+      socket.end(rawRefusal("SERVER_BUSY", 503, "Service Unavailable", { "retry-after": "1" }));
+      return;
+    }
+    const limited = handler.limitUnauthenticated(req);
+    if (!limited.ok) {
+      socket.end(
+        rawRefusal("AUTH_RATE_LIMITED", 429, "Too Many Requests", {
+          "retry-after": String(limited.retryAfterSeconds),
+        }),
+      );
+      return;
+    }
+    gateway.relay.handleUpgrade(req, socket, head);
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -139,8 +193,9 @@ export async function serveMcpHttp(options: McpHttpServerOptions): Promise<McpHt
   const authority = host.includes(":") ? `[${host}]:${boundPort}` : `${host}:${boundPort}`;
   const url = `${tls ? "https" : "http"}://${authority}${MCP_PATH}`;
 
-  gateway.broker.client.session.startKeepAlive();
-  const reconciler = startReconcileLoop(gateway);
+  // A relay gateway has no broker of its own: the sidecar keeps its session alive and reconciles its orders.
+  if (gateway.relay === null) gateway.broker.client.session.startKeepAlive();
+  const reconciler = gateway.relay === null ? startReconcileLoop(gateway) : { stop: async () => undefined };
   gateway.logger.info("serving MCP over Streamable HTTP", { url, mode: handler.mode, tls });
 
   const closedServer = new Promise<void>((resolve) => server.once("close", () => resolve()));

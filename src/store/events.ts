@@ -90,6 +90,8 @@ const DECISION_STATUSES: Record<string, ReadonlySet<string>> = {
   refuse: new Set(["refused"]),
 };
 const OAUTH_PRINCIPAL = /^oauth:[0-9a-f]{64}$/;
+/** relay:<sidecar id>: a gateway-derived id (contracts/audit-events.yaml principal), which long_base64 would eat. */
+const RELAY_PRINCIPAL = /^relay:sidecar-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 function invalid(message: string): GatewayError {
   // A malformed event is a programming error in the caller, never something a user can fix by retrying.
@@ -99,6 +101,11 @@ function invalid(message: string): GatewayError {
 export function isAuditEventType(value: string): value is AuditEventType {
   return Object.hasOwn(AUDIT_EVENT_SPECS, value);
 }
+
+/** The declared metadata keys of each event type as a set (checked on every append). */
+const METADATA_KEYS = new Map<string, ReadonlySet<string>>(
+  Object.entries(AUDIT_EVENT_SPECS).map(([type, spec]) => [type, new Set(spec.metadataKeys)]),
+);
 
 /** Checks an event against the catalogue and redacts it. Throws INTERNAL_ERROR for a malformed event. */
 export function prepareEvent(input: AuditEventInput, keys: KeyGeneration): PreparedEvent {
@@ -171,19 +178,23 @@ export function prepareEvent(input: AuditEventInput, keys: KeyGeneration): Prepa
   if (metadataIn === null || typeof metadataIn !== "object" || Array.isArray(metadataIn)) {
     throw invalid("metadata must be an object");
   }
-  const undeclared = Object.keys(metadataIn).filter(
-    (key) => metadataIn[key] !== undefined && !spec.metadataKeys.includes(key),
-  );
+  const declared = METADATA_KEYS.get(type) as ReadonlySet<string>;
+  const undeclared: string[] = [];
+  for (const key of Object.keys(metadataIn)) {
+    if (metadataIn[key] !== undefined && !declared.has(key)) undeclared.push(key);
+  }
   if (undeclared.length > 0)
     throw invalid(`${type} does not declare metadata ${undeclared.sort().join(", ")}`);
 
-  // oauth:<hex digest> principals are gateway-computed digests, which the long_hex rule would otherwise eat.
-  const principal = OAUTH_PRINCIPAL.test(input.principal)
-    ? { value: input.principal, redactions: [] }
-    : redact(input.principal.slice(0, MAX_PRINCIPAL_CHARS), {
-        path: "principal",
-        hashAccountId: keys.hashAccountId,
-      });
+  // oauth:<hex digest> principals are gateway-computed digests, which the long_hex rule would otherwise eat,
+  // and relay:<sidecar id> names a sidecar by the id derived from its public key.
+  const principal =
+    OAUTH_PRINCIPAL.test(input.principal) || RELAY_PRINCIPAL.test(input.principal)
+      ? { value: input.principal, redactions: [] }
+      : redact(input.principal.slice(0, MAX_PRINCIPAL_CHARS), {
+          path: "principal",
+          hashAccountId: keys.hashAccountId,
+        });
   const metadata = redact(metadataIn, {
     path: "metadata",
     hashAccountId: keys.hashAccountId,

@@ -29,6 +29,6 @@ export { deriveKeys, MIN_SECRET_BYTES } from "./keys.ts";
 export { LATEST_SCHEMA_VERSION } from "./migrations.ts";
 export type * from "./records/index.ts";
 export type { Redaction, RedactOptions, RedactResult } from "./redaction.ts";
-export { findRawAccountIds, redact } from "./redaction.ts";
+export { findRawAccountIds, findSecrets, redact } from "./redaction.ts";
 export type { Store, StoreOptions, StoreSecrets } from "./store.ts";
 export { openStore } from "./store.ts";

@@ -186,6 +186,80 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE TABLE operator_pin_failures (at INTEGER NOT NULL) STRICT;
     `,
   },
+  {
+    version: 3,
+    description: "sidecar relay: pairings (remote side), the paired remote (sidecar side), relay status",
+    sql: `
+      -- Remote gateway: one row per pairing code the operator issued, through claim, approval and its end.
+      -- The code itself is never stored: code_lookup is its public first group (to find the row and count
+      -- wrong attempts), code_hash a keyed hash of the whole code. The user is the remote MCP principal
+      -- (oauth:<keyed hash of issuer and subject>), never the raw subject. The sidecar's public key is
+      -- public material (raw Ed25519, base64url); private keys never reach a store.
+      CREATE TABLE relay_pairings (
+        pairing_id TEXT PRIMARY KEY,
+        code_lookup TEXT NOT NULL,
+        code_hash TEXT NOT NULL,
+        user_principal TEXT NOT NULL,
+        remote_instance_id TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'claimed', 'active', 'revoked', 'expired', 'locked')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        created_by TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        code_expires_at INTEGER NOT NULL,
+        sidecar_id TEXT,
+        sidecar_public_key TEXT,
+        public_key_sha256 TEXT,
+        sidecar_tiers TEXT,
+        claimed_at INTEGER,
+        approve_before INTEGER,
+        approved_at INTEGER,
+        approved_by TEXT,
+        expires_at INTEGER,
+        ended_at INTEGER,
+        ended_by TEXT,
+        end_reason TEXT
+      ) STRICT;
+      -- A lookup group is unique among the codes that can still be claimed; ended rows may repeat it.
+      CREATE UNIQUE INDEX relay_pairings_open_code ON relay_pairings (code_lookup) WHERE status = 'pending';
+      CREATE INDEX relay_pairings_user ON relay_pairings (user_principal, status);
+      -- One key, at most one approved pairing: a newer approval of the same key ends the older one.
+      CREATE UNIQUE INDEX relay_pairings_active_key ON relay_pairings (public_key_sha256) WHERE status = 'active';
+
+      -- Sidecar: the remote gateway(s) this sidecar paired with, with the remote's public key so the sidecar
+      -- can check that messages come from the remote it paired with.
+      CREATE TABLE relay_remotes (
+        pairing_id TEXT PRIMARY KEY,
+        remote_url TEXT NOT NULL,
+        remote_instance_id TEXT NOT NULL,
+        remote_public_key TEXT NOT NULL,
+        sidecar_id TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('claimed', 'active', 'revoked')),
+        claimed_at INTEGER NOT NULL,
+        approve_before INTEGER,
+        approved_at INTEGER,
+        expires_at INTEGER,
+        ended_at INTEGER,
+        ended_by TEXT,
+        end_reason TEXT
+      ) STRICT;
+
+      -- What a running relay process (sidecar run, or the remote's relay endpoint) last reported, so that
+      -- "sidecar status" in another process can show the session, the last heartbeat and the calls in flight.
+      CREATE TABLE relay_status (
+        pairing_id TEXT NOT NULL,
+        side TEXT NOT NULL CHECK (side IN ('sidecar', 'remote')),
+        relay_session_id TEXT,
+        state TEXT NOT NULL,
+        connected_at INTEGER,
+        last_heartbeat_at INTEGER,
+        in_flight INTEGER NOT NULL DEFAULT 0,
+        process_id INTEGER,
+        detail TEXT,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (pairing_id, side)
+      ) STRICT;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

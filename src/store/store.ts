@@ -59,14 +59,20 @@ import {
   createLiveArming,
   createOperatorPinFailures,
   createOrderGroups,
+  createPairings,
   createPreviews,
+  createRelayStatus,
+  createRemotePairings,
   type Idempotency,
   type KillSwitch,
   type Ledger,
   type LiveArming,
   type OperatorPinFailures,
   type OrderGroups,
+  type Pairings,
   type Previews,
+  type RelayStatusTable,
+  type RemotePairings,
 } from "./records/index.ts";
 import { type RedactOptions, type RedactResult, redact } from "./redaction.ts";
 
@@ -140,6 +146,12 @@ export interface Store extends Disposable {
   readonly orderGroups: OrderGroups;
   readonly ledger: Ledger;
   readonly operatorPinFailures: OperatorPinFailures;
+  /** Sidecar relay, remote side: the pairings this gateway issued. */
+  readonly relayPairings: Pairings;
+  /** Sidecar relay, sidecar side: the remote gateway(s) this sidecar paired with. */
+  readonly remotePairings: RemotePairings;
+  /** Sidecar relay: what the running relay process last reported (read by `sidecar status`). */
+  readonly relayStatus: RelayStatusTable;
 
   close(): void;
 }
@@ -246,6 +258,9 @@ export function openStore(options: StoreOptions): Store {
   const orderGroups = createOrderGroups(db);
   const ledger = createLedger(db);
   const operatorPinFailures = createOperatorPinFailures(db);
+  const relayPairings = createPairings(db);
+  const remotePairings = createRemotePairings(db);
+  const relayStatus = createRelayStatus(db);
 
   const store: Store = {
     path: options.path,
@@ -285,6 +300,9 @@ export function openStore(options: StoreOptions): Store {
     orderGroups,
     ledger,
     operatorPinFailures,
+    relayPairings,
+    remotePairings,
+    relayStatus,
     close: () => {
       if (db.isOpen) db.close();
     },

@@ -19,6 +19,7 @@ interface Example {
 const SKIP: readonly [RegExp, string][] = [
   [/^ibkr-agent simulator(?!.*--list-scenarios)/, "runs until stopped"],
   [/^ibkr-agent mcp serve(?!.*--describe)/, "serves MCP until the client goes away"],
+  [/^ibkr-agent sidecar run\b/, "relays until stopped"],
   [/--follow/, "follows the log until stopped"],
   [/^ibkr-agent record\b/, "needs a real Client Portal Gateway"],
   [/[<>]|\.\.\./, "a placeholder for the reader to fill in"],
@@ -63,6 +64,25 @@ const SETUP: Readonly<Record<string, string>> = {
     "paper_trading:",
     "  enabled: true",
     "  allowed_accounts: [DU1234567]",
+    "",
+  ].join("\n"),
+  // The remote gateway's configuration of the sidecar page (its examples run on the relay side).
+  "docs/sidecar.md": [
+    "audit:",
+    "  secret_env: IBKR_AGENT_AUDIT_SECRET",
+    "broker:",
+    "  backend: relay",
+    "safety:",
+    "  remote_mcp_enabled: true",
+    "  sidecar_enabled: true",
+    "remote_mcp:",
+    "  enabled: true",
+    "  resource: https://gateway.example.com/mcp",
+    "  issuer: https://auth.example.com/",
+    "  jwks_url: https://auth.example.com/.well-known/jwks.json",
+    "  allowed_scopes: [ibkr:health:read, ibkr:accounts:read]",
+    "sidecar:",
+    "  enabled: true",
     "",
   ].join("\n"),
   // The incident responder's configuration: audit procedures, the account list and the kill switch.
@@ -126,7 +146,8 @@ describe("documentation examples", () => {
     expect(count).toBeGreaterThan(60);
   });
 
-  it.each(byFile)(
+  // Files run side by side (each has its own state directory): much of a file's time is waiting on pacing.
+  it.concurrent.each(byFile)(
     "%s: every example runs as written",
     async (file, examples) => {
       const cwd = mkdtempSync(join(tmpdir(), "ibkr-docs-"));

@@ -30,7 +30,12 @@ const ALLOWED: Record<string, string[]> = {
   "src/auth": ["src/store", "src/config", ...BOTTOM],
   "src/gates": ["src/store", "src/cpapi", "src/auth", "src/config", ...BOTTOM],
   "src/workflows": ["src/gates", "src/store", "src/cpapi", "src/auth", "src/config", ...BOTTOM],
+  // The relay: identity, pairing, forwarding policy, protocol, the remote hub and the sidecar daemon. It sits
+  // below the gateway (which routes a relay backend's calls through it) and uses the operator check of the
+  // workflows; the daemon takes the composed gateway as a parameter instead of importing it.
+  "src/sidecar": ["src/workflows", "src/store", "src/auth", "src/config", ...BOTTOM],
   "src/gateway": [
+    "src/sidecar",
     "src/workflows",
     "src/gates",
     "src/store",
@@ -40,10 +45,24 @@ const ALLOWED: Record<string, string[]> = {
     "src/config",
     ...BOTTOM,
   ],
-  "src/mcp": ["src/gateway", "src/auth", "src/config", ...BOTTOM],
-  "src/sdk": ["src/gateway", "src/config", "generated-bindings", ...BOTTOM],
+  "src/mcp": ["src/gateway", "src/sidecar", "src/auth", "src/config", ...BOTTOM],
+  // Tool definitions in provider formats, built from what the MCP server lists (one source for both).
+  "src/tools-export": ["src/mcp", ...BOTTOM],
+  // The SDK is a front door too: it can mount the HTTP MCP handler and export tool definitions.
+  "src/sdk": [
+    "src/gateway",
+    "src/sidecar",
+    "src/mcp",
+    "src/auth",
+    "src/tools-export",
+    "src/config",
+    "generated-bindings",
+    ...BOTTOM,
+  ],
   "src/cli": [
     "src/gateway",
+    "src/sidecar",
+    "src/tools-export",
     "src/mcp",
     "src/simulator",
     "src/config",

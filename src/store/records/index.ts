@@ -1,4 +1,4 @@
-// The order-side tables, one module each.
+// The order-side and relay tables, one module each.
 export * from "./approvals.ts";
 export * from "./backlog.ts";
 export type { AccountMode } from "./common.ts";
@@ -7,3 +7,4 @@ export * from "./ledger.ts";
 export * from "./operator.ts";
 export * from "./previews.ts";
 export * from "./safety.ts";
+export * from "./sidecar.ts";

@@ -115,7 +115,7 @@ describe("the safe defaults", () => {
 
   it("are typed with the literal choices of the schema", () => {
     const values = defaultConfig();
-    const backend: "simulator" | "client_portal_gateway" = values.broker.backend;
+    const backend: "simulator" | "client_portal_gateway" | "relay" = values.broker.backend;
     const writer: "broker" | "local_candidate" = values.paper_trading.writer;
     // @ts-expect-error a backend the schema does not know is a type error, not just a runtime problem
     const unknown: ConfigValues["broker"]["backend"] = "fake";

@@ -314,9 +314,35 @@ describe("remote MCP and the sidecar", () => {
     ],
     ["a port out of range", "remote_mcp: {bind: '0.0.0.0:70000'}", [["remote_mcp.bind", "CONFIG_INVALID"]]],
     [
-      "the sidecar without remote MCP",
+      "a sidecar needs no remote MCP of its own",
       "safety: {sidecar_enabled: true}\nsidecar: {enabled: true, remote_url: 'wss://gateway.example.com/relay'}",
-      [["sidecar.enabled", "CONFIG_SIDECAR_FORBIDDEN"]],
+      [],
+    ],
+    [
+      "the relay backend without remote MCP or the relay switched on",
+      "broker: {backend: relay}",
+      [
+        ["remote_mcp.enabled", "CONFIG_SIDECAR_FORBIDDEN"],
+        ["sidecar.enabled", "CONFIG_SIDECAR_FORBIDDEN"],
+      ],
+    ],
+    [
+      "a complete relay gateway",
+      `${REMOTE}\nbroker: {backend: relay}\nsafety: {remote_mcp_enabled: true, sidecar_enabled: true}\nsidecar: {enabled: true}`,
+      [],
+    ],
+    [
+      "a relay gateway given a sidecar's remote URL",
+      `${REMOTE}\nbroker: {backend: relay}\nsafety: {remote_mcp_enabled: true, sidecar_enabled: true}\nsidecar: {enabled: true, remote_url: 'https://other.example.com/relay'}`,
+      [["sidecar.remote_url", "CONFIG_SIDECAR_FORBIDDEN"]],
+    ],
+    [
+      "a sidecar accepting paper and live tiers it does not enable",
+      "safety: {sidecar_enabled: true}\nsidecar: {enabled: true, remote_url: 'https://gateway.example.com/relay', accepted_tiers: [read, paper, live]}",
+      [
+        ["sidecar.accepted_tiers", "CONFIG_SIDECAR_FORBIDDEN"],
+        ["sidecar.accepted_tiers", "CONFIG_SIDECAR_FORBIDDEN"],
+      ],
     ],
     [
       "the sidecar without a remote URL",

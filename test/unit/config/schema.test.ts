@@ -94,7 +94,7 @@ live_trading:
       {
         path: "broker.backend",
         problem:
-          "must be one of: simulator, client_portal_gateway (the seed's `fake` backend is now `simulator`)",
+          "must be one of: simulator, client_portal_gateway, relay (the seed's `fake` backend is now `simulator`)",
         code: "CONFIG_INVALID",
       },
       { path: "broker.keep_alive_interval_seconds", problem: "must be >= 10", code: "CONFIG_INVALID" },

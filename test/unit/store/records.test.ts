@@ -28,12 +28,13 @@ describe("store file and migrations", () => {
       expect(db.prepare("SELECT version FROM schema_version ORDER BY version").all()).toEqual([
         { version: 1 },
         { version: 2 },
+        { version: 3 },
       ]);
       expect(db.prepare("PRAGMA journal_mode").get()).toEqual({ journal_mode: "wal" });
       expect(db.prepare("SELECT COUNT(*) AS n FROM kill_switch").get()).toEqual({ n: 1 });
       expect(db.prepare("SELECT key_id FROM audit_keys").all()).toEqual([{ key_id: "k1" }]);
     });
-    expect(LATEST_SCHEMA_VERSION).toBe(2);
+    expect(LATEST_SCHEMA_VERSION).toBe(3);
   });
 
   it("refuses a store written by a newer schema", () => {

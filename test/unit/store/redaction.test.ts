@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { findRawAccountIds, redact } from "../../../src/store/index.ts";
+import { findRawAccountIds, findSecrets, redact } from "../../../src/store/index.ts";
 
 const JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c2VyIn0.c2lnbmF0dXJlLXZhbHVl";
 const FAKE_HASHES: Record<string, string> = {
@@ -131,5 +131,55 @@ describe("findRawAccountIds", () => {
         account_id_hash: "a".repeat(64),
       }),
     ).toEqual(["account_id", "nested[0].text"]);
+  });
+});
+
+describe("findSecrets", () => {
+  const value = {
+    headers: [{ name: "Authorization", value: "Bearer abcdefghijklmnop" }],
+    nested: { session_token: "xyz", note: `token ${JWT} and ?code=abc123` },
+    account_id: "U1234567",
+    message: "Order for account U7654321 rejected",
+    token_id_hash: "c".repeat(64),
+    request_id: "req_0190f5c2-1234-7abc-8def-0123456789ab",
+    "U1234567.Core": { dpl: 1 },
+    raw: Buffer.from("secret bytes"),
+    list: ["plain", "deadbeef".repeat(5)],
+  };
+
+  it("names every secret-looking value once per pattern that matched it, but no account id", () => {
+    expect(findSecrets(value)).toEqual([
+      "headers[0].value",
+      "nested.session_token",
+      "nested.note",
+      "nested.note",
+      "[ACCOUNT].Core",
+      "raw",
+      "list[1]",
+    ]);
+    expect(
+      findSecrets({ symbol: "AAPL", price: "199.50", order_id: "0190f5c2-1234-7abc-8def-0123456789ab" }),
+    ).toEqual([]);
+  });
+
+  it("reports exactly the paths redact() gives a secret reason (one walk, two uses)", () => {
+    const secretPaths = (input: unknown) =>
+      redact(input)
+        .redactions.filter(
+          (r) =>
+            r.reason === "sensitive_key" ||
+            (r.reason.startsWith("sensitive_value") && r.reason !== "sensitive_value:account_id_value"),
+        )
+        .map((r) => r.field_path);
+    let deep: unknown = { api_key: "k" };
+    for (let i = 0; i < 10; i += 1) deep = { level: deep };
+    for (const input of [
+      value,
+      deep,
+      [JWT, { accounts: ["U1234567", { token: 1 }] }],
+      `Bearer ${"x".repeat(20)}`,
+    ]) {
+      expect(findSecrets(input)).toEqual(secretPaths(input));
+    }
   });
 });
