@@ -32,6 +32,9 @@ export interface Statements {
   readonly insertCheckpoint: StatementSync;
   readonly keyFingerprint: StatementSync;
   readonly insertKey: StatementSync;
+  readonly begin: StatementSync;
+  readonly commit: StatementSync;
+  readonly rollback: StatementSync;
 }
 
 export function prepareStatements(db: DatabaseSync): Statements {
@@ -57,6 +60,10 @@ export function prepareStatements(db: DatabaseSync): Statements {
     insertKey: db.prepare(
       "INSERT OR IGNORE INTO audit_keys (key_id, fingerprint, registered_at_iso) VALUES (?, ?, ?)",
     ),
+    // Prepared once: exec() parses its SQL again on every call, and every append opens a transaction.
+    begin: db.prepare("BEGIN IMMEDIATE"),
+    commit: db.prepare("COMMIT"),
+    rollback: db.prepare("ROLLBACK"),
   };
 }
 
@@ -140,14 +147,14 @@ export function readOnlyError(): GatewayError {
 export function withWriteTransaction<T>(core: AuditCore, fn: () => T): T {
   if (core.readonly) throw readOnlyError();
   if (core.db.isTransaction) return fn();
-  core.db.exec("BEGIN IMMEDIATE");
+  core.sql.begin.run();
   try {
     const result = fn();
-    core.db.exec("COMMIT");
+    core.sql.commit.run();
     return result;
   } catch (error) {
     try {
-      core.db.exec("ROLLBACK");
+      core.sql.rollback.run();
     } catch {
       // The transaction may already be gone (SQLite rolls back on some errors); the first error matters.
     }

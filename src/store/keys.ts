@@ -1,14 +1,7 @@
 // Audit key material. One secret per generation (key id); HKDF derives independent keys from it so that a
 // digest under one purpose (an account hash) can never be replayed as another (a chain link). The secret
 // itself never leaves this module: only derived keys are kept, and only a fingerprint is ever stored.
-import {
-  createHash,
-  createHmac,
-  createSecretKey,
-  hkdfSync,
-  type KeyObject,
-  timingSafeEqual,
-} from "node:crypto";
+import { createHmac, createSecretKey, hash, hkdfSync, type KeyObject, timingSafeEqual } from "node:crypto";
 import { GatewayError } from "../core/gateway-error.ts";
 import { canonicalJson } from "./jcs.ts";
 
@@ -16,6 +9,7 @@ import { canonicalJson } from "./jcs.ts";
 export const MIN_SECRET_BYTES = 32;
 const KEY_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/;
 const SALT = Buffer.from("ibkr-agent-gateway/audit-keys/v1", "utf8");
+const ACCOUNT_HASHES_LIMIT = 1024;
 
 export interface KeyGeneration {
   readonly keyId: string;
@@ -61,13 +55,24 @@ export function deriveKeys(secret: Buffer | string, keyId: string): KeyGeneratio
   const tokenKey = derive("token-id");
   const fingerprint = hmacHex(derive("fingerprint"), `key-fingerprint:${keyId}`);
   bytes.fill(0);
+  // One call hashes the same account id several times (its events, its records, the gates); a process
+  // sees few accounts, so each keyed hash is computed once (bounded, in case of many).
+  const accountHashes = new Map<string, string>();
   return {
     keyId,
     chainKey,
     accountKey,
     tokenKey,
     fingerprint,
-    hashAccountId: (accountId) => hmacHex(accountKey, accountId),
+    hashAccountId: (accountId) => {
+      let hashed = accountHashes.get(accountId);
+      if (hashed === undefined) {
+        hashed = hmacHex(accountKey, accountId);
+        if (accountHashes.size >= ACCOUNT_HASHES_LIMIT) accountHashes.clear();
+        accountHashes.set(accountId, hashed);
+      }
+      return hashed;
+    },
     hashTokenId: (jti) => hmacHex(tokenKey, jti),
     hashValue: (text) => hmacHex(accountKey, text),
     hashCanonical: (value) => hmacHex(accountKey, canonicalJson(value)),
@@ -79,7 +84,8 @@ export function hmacHex(key: KeyObject, message: string): string {
 }
 
 export function sha256Hex(data: string | Buffer): string {
-  return createHash("sha256").update(data).digest("hex");
+  // The one-shot digest: no Hash stream object per call (every append hashes its payload).
+  return hash("sha256", data, "hex");
 }
 
 /** Constant-time comparison of two lowercase hex digests. */

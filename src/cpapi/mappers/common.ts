@@ -178,6 +178,8 @@ export function clientOrderId(value: unknown): string | undefined {
   return t !== undefined && CLIENT_ORDER_ID.test(t) ? t : undefined;
 }
 
+const CANONICAL_WIRE = /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]*[1-9])?$/;
+
 /**
  * A wire number in any spelling the broker uses ("1,300", "C199.5", "5.2M", "+1.82", "24.6%", 199.5) as a
  * canonical decimal string, or undefined when there is no number.
@@ -187,6 +189,9 @@ export function wireDecimal(value: unknown): string | undefined {
     let t = value.trim();
     if (t.endsWith("%")) t = t.slice(0, -1).trim();
     if (t.startsWith("+")) t = t.slice(1);
+    // Most wire numbers are already canonical ("250.01", "-1"): the same string the decimal parse would give
+    // (at most 15 digits, so no rounding is involved), without building decimals for it.
+    if (t.length <= 16 && t !== "-0" && CANONICAL_WIRE.test(t)) return t;
     // Trillions appear in fundamentals (market caps); the core parser stops at B.
     if (/^[0-9.,]+T$/i.test(t)) {
       const base = parseWireDecimal(t.slice(0, -1));

@@ -187,7 +187,29 @@ export function createIdempotency(db: DatabaseSync): Idempotency {
           request.at,
         );
         if (Number(inserted.changes) === 1) {
-          return { kind: "created", record: get(request.keyHash) as IdempotencyRecord };
+          // Exactly the row just written: reading it back would only cost a query on the write path.
+          return {
+            kind: "created",
+            record: {
+              keyHash: request.keyHash,
+              requestHash: request.requestHash,
+              operation: request.operation,
+              accountIdHash: request.accountIdHash,
+              mode: request.mode ?? null,
+              status: "pending_writer",
+              clientOrderId: request.clientOrderId ?? null,
+              brokerOrderId: null,
+              approvalId: request.approvalId ?? null,
+              originRequestId: request.originRequestId ?? null,
+              owner: request.owner ?? null,
+              context: parse(context),
+              result: null,
+              failure: null,
+              resolution: null,
+              createdAt: request.at,
+              updatedAt: request.at,
+            },
+          };
         }
         // OR IGNORE also swallows the one-write-per-approval index: no row under this key means that index.
         if (get(request.keyHash) === null) return { kind: "approval_in_use" };

@@ -30,7 +30,12 @@ export function callOrigin(context: OperationContext): EventOrigin {
 
 /** Drops undefined metadata values: the contract declares keys, not nulls. */
 function defined(metadata: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(metadata).filter(([, value]) => value !== undefined));
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(metadata)) {
+    const value = metadata[key];
+    if (value !== undefined) out[key] = value;
+  }
+  return out;
 }
 
 export function recordEvent(store: Store, origin: EventOrigin, event: WorkflowEvent): string {

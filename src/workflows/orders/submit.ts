@@ -160,12 +160,15 @@ export function submitOperations(deps: OrderDeps, recovery: Recovery) {
     const writer: OrderWriter = writerFor(deps, mode, call);
     let loaded: LoadedPreview | null = null;
     let submitContext: SubmitContext | null = null;
+    // The require_approval questions the approval acknowledged, read with it by the gates (they never change).
+    let approvedQuestions: string[] = [];
 
     async function gates(): Promise<void> {
       if (writer.kind === "refusing")
         await writer.place({ accountId: "", tickets: [], approvedQuestions: [], onRound: () => undefined });
       const now = clock.now();
       const approval = store.approvals.get(input.approval_id);
+      approvedQuestions = approval === null ? [] : acknowledgedQuestions(approval);
       const expectation = {
         accountIdHash: account.accountIdHash,
         previewKind: kind,
@@ -174,7 +177,8 @@ export function submitOperations(deps: OrderDeps, recovery: Recovery) {
       };
       let gateView: unknown[] | undefined;
       let policyId: string | undefined;
-      let tradingDay = tradingDayOf(now);
+      // The paper path counts toward today's trading day; the live gates work out their own.
+      let tradingDay: string;
       let notional: { amount: string; currency: string } | undefined;
       if (mode === "paper") {
         paperSubmitGates({
@@ -196,6 +200,7 @@ export function submitOperations(deps: OrderDeps, recovery: Recovery) {
         );
         const risk = loaded.preview.risk.notional;
         notional = risk ?? { amount: "0", currency: loaded.preview.contract.currency };
+        tradingDay = tradingDayOf(now);
       } else {
         let previewError: GatewayError | undefined;
         try {
@@ -280,11 +285,10 @@ export function submitOperations(deps: OrderDeps, recovery: Recovery) {
                 : { parentClientOrderId: ctx.client_order_id }),
             }),
           );
-          const approval = store.approvals.get(ctx.approval_id);
           const placed = await writer.place({
             accountId: account.accountId,
             tickets,
-            approvedQuestions: approval === null ? [] : acknowledgedQuestions(approval),
+            approvedQuestions,
             onRound: questionAuditor(deps, origin, account, identity.keyHash, ctx.approval_id),
           });
           if (placed.orders.length === tickets.length) return placed;

@@ -26,6 +26,13 @@ describe("wire readers", () => {
     ["5.2M", "5200000"],
     ["3.9T", "3900000000000"],
     [199.5, "199.5"],
+    // Already canonical text comes back as it is; anything else still goes through the decimal parse.
+    ["250.01", "250.01"],
+    ["-0", "0"],
+    ["1.50", "1.5"],
+    ["007", "7"],
+    // More digits than decimal arithmetic keeps: rounded as before, not passed through.
+    ["12345678901234567890123", "12345678901234567890000"],
     ["", undefined],
     ["N/A", undefined],
     [null, undefined],
