@@ -182,6 +182,9 @@ export function gateError(observed: Observed, context: SessionContext, now: numb
       return new GatewayError("BROKER_SESSION_COMPETING", { userAction, details });
     case "not_running":
       return new GatewayError("BROKER_BACKEND_UNAVAILABLE", { message: status.message, userAction, details });
+    case "expired":
+      // Once logged in, now not: the daily reset or the 24-hour limit, which a person fixes by logging in.
+      return new GatewayError("BROKER_SESSION_EXPIRED", { userAction, details });
     default:
       return new GatewayError("BROKER_SESSION_REQUIRED", { userAction, details });
   }

@@ -116,6 +116,8 @@ describe.concurrent("orders submit killed with SIGKILL at each step of the write
       const types = events.map((event) => event.event_type);
       expect(types.filter((type) => type === "order_submitted").length).toBe(1);
       expect(types.filter((type) => type === "approval_consumed").length).toBe(1);
-    });
+      // Each CLI process of a profile waits its turn for /portfolio/accounts (1 per 5 s): about 25 s of
+      // pacing per case, more on a loaded machine.
+    }, 120_000);
   }
 });

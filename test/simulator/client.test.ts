@@ -151,11 +151,12 @@ describe("session loss", () => {
     t.sim.control.logout();
     t.clock.advance(60_000);
     const failed = await client.session.keepAlive();
-    expect(["no_session", "expired"]).toContain(failed.state);
+    expect(failed.state).toBe("expired");
     expect(failed.manualAction).toMatch(/log in/i);
     const before = t.sim.control.requests().length;
+    // A session this client had seen and lost: expired, and the person must log in again.
     expect(await codeOf(getAccountSummary(client.transport, { path: { accountId: ACCOUNT } }))).toBe(
-      "BROKER_SESSION_REQUIRED",
+      "BROKER_SESSION_EXPIRED",
     );
     expect(t.sim.control.requests().length).toBe(before);
   });
