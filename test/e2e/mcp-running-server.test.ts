@@ -1,15 +1,18 @@
-// A stdio MCP server that is already running sees safety changes made elsewhere at once, and follows the
-// orders it placed on its own: the kill switch engaged by another process (the CLI) stops its very next
-// submit while cancels still go through, and its background reconciler records the fill of an order it
-// placed. The broker is the simulator over HTTPS (its own process), configured like a real gateway.
+// An MCP server that is already running, over stdio and over HTTP (local mode, as `npm start` runs it),
+// sees safety changes made elsewhere at once, and follows the orders it placed on its own: the kill switch
+// engaged by another process (the CLI) stops its very next submit while cancels still go through, and its
+// background reconciler records the fill of an order it placed. The broker is the simulator over HTTPS (its
+// own process), configured like a real gateway; each transport has a state home of its own.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { Agent, request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openStore } from "../../src/store/index.ts";
+import { type ServingCli, startServingCli } from "../support/mcp-http-cli.ts";
 import { cli, ROOT } from "../support/run.ts";
 import { type SpawnedSimulator, spawnSimulator } from "../support/spawn-simulator.ts";
 
@@ -29,11 +32,14 @@ const SCOPES = [
   "ibkr:safety:engage",
 ];
 
+type Transport = "stdio" | "http";
+
 let sim: SpawnedSimulator;
+let dispatcher: Agent;
 let home: string;
 let env: Record<string, string>;
 let client: Client;
-let dispatcher: Agent;
+let served: ServingCli | undefined;
 
 async function control(action: string, body: unknown = {}): Promise<void> {
   const answer = await request(`https://localhost:${sim.port}/__simulator/${action}`, {
@@ -64,7 +70,7 @@ async function approvedPreview(price: string): Promise<string> {
     order_type: "limit",
     limit_price: price,
   });
-  expect(preview.isError ?? false).toBe(false);
+  expect(preview.isError ?? false, JSON.stringify(preview.structuredContent)).toBe(false);
   const approval = await call("ibkr_approvals_create", {
     account_id: ACCOUNT,
     preview_id: preview.structuredContent?.preview_id,
@@ -76,7 +82,16 @@ async function approvedPreview(price: string): Promise<string> {
 beforeAll(async () => {
   sim = await spawnSimulator(["--time", "2026-12-01T15:00:00Z", "--seed", "5"]);
   dispatcher = new Agent({ connect: { ca: readFileSync(sim.certificateFile, "utf8") } });
-  home = mkdtempSync(join(tmpdir(), "ibkr-mcp-running-"));
+}, 60_000);
+
+afterAll(async () => {
+  await dispatcher?.close();
+  await sim?.stop();
+});
+
+/** A fresh home configured for the simulator, and an MCP client connected to a server running on it. */
+async function startServer(transport: Transport): Promise<void> {
+  home = mkdtempSync(join(tmpdir(), `ibkr-mcp-running-${transport}-`));
   const config = join(home, "config.yaml");
   writeFileSync(
     config,
@@ -97,23 +112,36 @@ beforeAll(async () => {
     ].join("\n"),
   );
   env = { IBKR_AGENT_HOME: join(home, "state"), IBKR_AGENT_CONFIG: config, [SECRET_ENV]: SECRET };
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [BIN, "mcp", "serve", "--transport", "stdio"],
-    cwd: ROOT,
-    env,
-    stderr: "pipe",
-  });
   client = new Client({ name: "running-server-test", version: "1.0.0" });
-  await client.connect(transport);
-}, 60_000);
+  if (transport === "stdio") {
+    await client.connect(
+      new StdioClientTransport({
+        command: process.execPath,
+        args: [BIN, "mcp", "serve", "--transport", "stdio"],
+        cwd: ROOT,
+        env,
+        stderr: "pipe",
+      }),
+    );
+    return;
+  }
+  served = await startServingCli(["--bind", "127.0.0.1:0"], {
+    ...process.env,
+    ...env,
+  });
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(served.endpoint), {
+      requestInit: { headers: { authorization: `Bearer ${served.token}` } },
+    }),
+  );
+}
 
-afterAll(async () => {
+async function stopServer(): Promise<void> {
   await client?.close();
-  await dispatcher?.close();
-  await sim?.stop();
+  await served?.stop("SIGTERM");
+  served = undefined;
   rmSync(home, { recursive: true, force: true });
-});
+}
 
 /** Event types of the store so far, read the way an operator would (read-only, chain verified first). */
 function eventTypes(): string[] {
@@ -126,7 +154,12 @@ function eventTypes(): string[] {
   return [...store.exportEvents()].map((event) => event.event_type);
 }
 
-describe("a running stdio MCP server", () => {
+describe.each<[Transport]>([["stdio"], ["http"]])("a running MCP server over %s", (transport) => {
+  // Both servers place orders at the one simulator: keys (so cOIDs) of their own keep the broker from
+  // refusing the second server's orders as duplicates of the first's.
+  beforeAll(() => startServer(transport), 60_000);
+  afterAll(() => stopServer());
+
   it("records the fill of an order it placed through its own background reconciler", async () => {
     // A limit just above the ask fills as soon as the order reaches the simulated exchange (far above it
     // would meet the broker's 3% price-constraint question instead).
@@ -135,7 +168,7 @@ describe("a running stdio MCP server", () => {
     const placed = await call("ibkr_paper_order_submit", {
       account_id: ACCOUNT,
       approval_id: approval,
-      idempotency_key: "running-server-fill-1",
+      idempotency_key: `running-server-fill-1-${transport}`,
     });
     expect(placed.structuredContent?.status).toBe("open");
     await control("advance", { ms: 60_000 });
@@ -161,7 +194,7 @@ describe("a running stdio MCP server", () => {
     const placed = await call("ibkr_paper_order_submit", {
       account_id: ACCOUNT,
       approval_id: working,
-      idempotency_key: "running-server-working-1",
+      idempotency_key: `running-server-working-1-${transport}`,
     });
     expect(placed.structuredContent?.status).toBe("open");
     const next = await approvedPreview(below(0.985));
@@ -172,7 +205,7 @@ describe("a running stdio MCP server", () => {
     const refused = await call("ibkr_paper_order_submit", {
       account_id: ACCOUNT,
       approval_id: next,
-      idempotency_key: "running-server-refused-1",
+      idempotency_key: `running-server-refused-1-${transport}`,
     });
     expect([refused.isError, refused.structuredContent?.error?.code]).toEqual([true, "KILL_SWITCH_ENGAGED"]);
     const status = await call("ibkr_kill_switch_status", {});
@@ -181,7 +214,7 @@ describe("a running stdio MCP server", () => {
     const cancel = await call("ibkr_paper_order_cancel", {
       account_id: ACCOUNT,
       broker_order_id: placed.structuredContent?.broker_order_id,
-      idempotency_key: "running-server-cancel-1",
+      idempotency_key: `running-server-cancel-1-${transport}`,
     });
     expect([cancel.isError ?? false, cancel.structuredContent?.status]).toEqual([false, "pending_cancel"]);
   }, 60_000);
