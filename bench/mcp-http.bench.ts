@@ -18,6 +18,7 @@ import { Pool } from "undici";
 import { interleave, median, report } from "./harness.ts";
 import { startBenchAuthServer } from "./support/jwks-server.ts";
 import type { Calibration, HostCommand, HostSettings } from "./support/mcp-http-host.ts";
+import { mcpPoster, PROTOCOL_VERSION } from "./support/mcp-post.ts";
 
 const CONCURRENCY = 16;
 const CALLS_PER_CALLER = 8;
@@ -26,7 +27,6 @@ const WARMUP = 4;
 const CALIBRATION_CALLS = 32;
 const ACCOUNT = "DU1234567";
 const SCOPE = "ibkr:accounts:read";
-const PROTOCOL_VERSION = "2025-06-18";
 /** What one ibkr_account_metadata call asks the broker once the account list is cached. */
 const BROKER_CALLS = ["getAccountMeta"];
 
@@ -80,24 +80,7 @@ function loadClient(mcpUrl: string) {
   const url = new URL(mcpUrl);
   const pool = new Pool(url.origin, { connections: CONCURRENCY, pipelining: 1 });
   let id = 0;
-  const post = async (token: string, message: object, session?: string) => {
-    const answer = await pool.request({
-      path: url.pathname,
-      method: "POST",
-      headers: {
-        authorization: `Bearer ${token}`,
-        "content-type": "application/json",
-        accept: "application/json, text/event-stream",
-        ...(session !== undefined
-          ? { "mcp-session-id": session, "mcp-protocol-version": PROTOCOL_VERSION }
-          : {}),
-      },
-      body: JSON.stringify(message),
-    });
-    const text = await answer.body.text();
-    if (answer.statusCode >= 300) throw new Error(`${mcpUrl}: HTTP ${answer.statusCode} ${text}`);
-    return { headers: answer.headers, text };
-  };
+  const post = mcpPoster(pool, mcpUrl);
   return {
     /** initialize and notifications/initialized, as an MCP client does. */
     async open(token: string): Promise<Caller> {

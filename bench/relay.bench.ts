@@ -22,11 +22,11 @@ import { relayUserPrincipal } from "../src/sidecar/pairing.ts";
 import { startRelayPair } from "../test/sidecar/relay-support.ts";
 import { interleave, report } from "./harness.ts";
 import { startBenchAuthServer } from "./support/jwks-server.ts";
+import { mcpPoster, PROTOCOL_VERSION } from "./support/mcp-post.ts";
 
 const TOOL = "ibkr_accounts_list";
 const SCOPE = "ibkr:accounts:read";
 const SUBJECT = "bench-agent";
-const PROTOCOL_VERSION = "2025-06-18";
 const TOKEN_SECRET_ENV = "IBKR_AGENT_BENCH_TOKEN_ID_SECRET";
 const RUNS = 200;
 const WARMUP = 20;
@@ -53,24 +53,8 @@ async function mcpClient(mcpUrl: string, token: string) {
   const url = new URL(mcpUrl);
   const pool = new Pool(url.origin, { connections: 1, pipelining: 1 });
   let id = 0;
-  const post = async (message: object, session?: string) => {
-    const answer = await pool.request({
-      path: url.pathname,
-      method: "POST",
-      headers: {
-        authorization: `Bearer ${token}`,
-        "content-type": "application/json",
-        accept: "application/json, text/event-stream",
-        ...(session !== undefined
-          ? { "mcp-session-id": session, "mcp-protocol-version": PROTOCOL_VERSION }
-          : {}),
-      },
-      body: JSON.stringify(message),
-    });
-    const text = await answer.body.text();
-    if (answer.statusCode >= 300) throw new Error(`${mcpUrl}: HTTP ${answer.statusCode} ${text}`);
-    return { headers: answer.headers, text };
-  };
+  const postAs = mcpPoster(pool, mcpUrl);
+  const post = (message: object, session?: string) => postAs(token, message, session);
   const opened = await post({
     jsonrpc: "2.0",
     id: 0,

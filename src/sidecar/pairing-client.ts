@@ -13,7 +13,8 @@ import type { Config } from "../config/schema.ts";
 import type { CallContext } from "../core/call-context.ts";
 import { type Clock, systemClock, toRfc3339 } from "../core/clock.ts";
 import { GatewayError } from "../core/gateway-error.ts";
-import type { AuditContext, Store } from "../store/index.ts";
+import type { Store } from "../store/index.ts";
+import { auditContextOf } from "../workflows/audit/events.ts";
 import {
   fingerprintOf,
   normalizeFingerprint,
@@ -178,15 +179,6 @@ function remoteError(answer: HttpAnswer): GatewayError {
   });
 }
 
-function auditOf(context: CallContext): AuditContext {
-  return {
-    request_id: context.requestId,
-    session_id: context.sessionId ?? context.requestId,
-    principal: context.principal,
-    front_door: context.frontDoor,
-  };
-}
-
 function checkAnswer(body: unknown, identity: RelayIdentity): ClaimAnswer {
   const a = (body ?? {}) as Record<string, unknown>;
   const key = typeof a.remote_key === "string" ? a.remote_key : "";
@@ -271,7 +263,7 @@ export async function claimPairing(options: ClaimOptions, context: CallContext):
   // fingerprint that does not match (someone between the two, or the wrong gateway).
   const refused = (check: string, error: GatewayError): GatewayError => {
     const event = store.append({
-      ...auditOf(context),
+      ...auditContextOf(context),
       event_type: "relay_pairing_claimed",
       decision: "refuse",
       result_status: "refused",
@@ -326,7 +318,7 @@ export async function claimPairing(options: ClaimOptions, context: CallContext):
       approveBefore: Date.parse(claim.approve_before),
     });
     store.append({
-      ...auditOf(context),
+      ...auditContextOf(context),
       event_type: "relay_pairing_claimed",
       decision: "allow",
       result_status: "completed",
@@ -389,7 +381,7 @@ export async function unpairLocal(options: UnpairOptions, context: CallContext):
     )
       return;
     store.append({
-      ...auditOf(context),
+      ...auditContextOf(context),
       event_type: "relay_pairing_revoked",
       decision: "allow",
       result_status: "completed",

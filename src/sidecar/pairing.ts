@@ -16,7 +16,8 @@ import type { CallContext } from "../core/call-context.ts";
 import { type Clock, systemClock, toRfc3339 } from "../core/clock.ts";
 import { GatewayError } from "../core/gateway-error.ts";
 import { uuidv7 } from "../core/ids.ts";
-import type { AuditContext, PairingRecord, PairingStatus, Store } from "../store/index.ts";
+import type { PairingRecord, PairingStatus, Store } from "../store/index.ts";
+import { auditContextOf } from "../workflows/audit/events.ts";
 import { type OperatorProof, requireOperator } from "../workflows/operator.ts";
 import { normalizeFingerprint, type RelayIdentity } from "./identity.ts";
 import { newPairingCode, pairingCodeHash } from "./pairing-code.ts";
@@ -112,15 +113,6 @@ export function principalHash(principal: string): string {
   return principal.replace(/^oauth:/, "");
 }
 
-function auditOf(context: CallContext): AuditContext {
-  return {
-    request_id: context.requestId,
-    session_id: context.sessionId ?? context.requestId,
-    principal: context.principal,
-    front_door: context.frontDoor,
-  };
-}
-
 /** Operator steps run from the CLI only: an agent with a token must not be able to pair or unpair. */
 function requireCli(context: CallContext, action: string): void {
   if (context.frontDoor !== "cli") {
@@ -183,7 +175,7 @@ export function createPairingService(options: PairingServiceOptions): PairingSer
     error: GatewayError,
   ): never => {
     const event = store.append({
-      ...auditOf(context),
+      ...auditContextOf(context),
       event_type: "relay_paired",
       decision: "refuse",
       result_status: "refused",
@@ -233,7 +225,7 @@ export function createPairingService(options: PairingServiceOptions): PairingSer
               codeExpiresAt,
             });
             store.append({
-              ...auditOf(context),
+              ...auditContextOf(context),
               event_type: "relay_pairing_created",
               decision: "allow",
               result_status: "completed",
@@ -268,7 +260,7 @@ export function createPairingService(options: PairingServiceOptions): PairingSer
       if (status !== "claimed") {
         if (pairing.status === "claimed") {
           // The approval window closed before the operator got to it.
-          lookup.sweepExpired(auditOf(context));
+          lookup.sweepExpired(auditContextOf(context));
           return refuseApproval(
             context,
             pairing,
@@ -314,7 +306,7 @@ export function createPairingService(options: PairingServiceOptions): PairingSer
         if (result === false) return false;
         if (result.replaced !== null) {
           store.append({
-            ...auditOf(context),
+            ...auditContextOf(context),
             event_type: "relay_pairing_revoked",
             decision: "allow",
             result_status: "completed",
@@ -329,7 +321,7 @@ export function createPairingService(options: PairingServiceOptions): PairingSer
           });
         }
         store.append({
-          ...auditOf(context),
+          ...auditContextOf(context),
           event_type: "relay_paired",
           decision: "allow",
           result_status: "completed",
@@ -367,7 +359,7 @@ export function createPairingService(options: PairingServiceOptions): PairingSer
       requireCli(context, "revoke a sidecar pairing");
       get(input.pairingId);
       // An overdue pairing is recorded as expired first; revoking it then changes nothing.
-      lookup.sweepExpired(auditOf(context));
+      lookup.sweepExpired(auditContextOf(context));
       const pairing = get(input.pairingId);
       const now = clock.now();
       if (isEnded(pairing, now)) return { pairing: pairingView(pairing, now), changed: false };
@@ -380,7 +372,7 @@ export function createPairingService(options: PairingServiceOptions): PairingSer
         });
         if (!ended) return false;
         store.append({
-          ...auditOf(context),
+          ...auditContextOf(context),
           event_type: "relay_pairing_revoked",
           decision: "allow",
           result_status: "completed",
