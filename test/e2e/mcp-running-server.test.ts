@@ -79,18 +79,14 @@ async function approvedPreview(price: string): Promise<string> {
   return String(approval.structuredContent?.approval_id);
 }
 
-beforeAll(async () => {
+/**
+ * A simulator of its own (the broker paces per client source, and two servers' worth of calls from one
+ * machine would meet its limits), a fresh home configured for it, and an MCP client connected to a server
+ * running on that home.
+ */
+async function startServer(transport: Transport): Promise<void> {
   sim = await spawnSimulator(["--time", "2026-12-01T15:00:00Z", "--seed", "5"]);
   dispatcher = new Agent({ connect: { ca: readFileSync(sim.certificateFile, "utf8") } });
-}, 60_000);
-
-afterAll(async () => {
-  await dispatcher?.close();
-  await sim?.stop();
-});
-
-/** A fresh home configured for the simulator, and an MCP client connected to a server running on it. */
-async function startServer(transport: Transport): Promise<void> {
   home = mkdtempSync(join(tmpdir(), `ibkr-mcp-running-${transport}-`));
   const config = join(home, "config.yaml");
   writeFileSync(
@@ -140,6 +136,8 @@ async function stopServer(): Promise<void> {
   await client?.close();
   await served?.stop("SIGTERM");
   served = undefined;
+  await dispatcher?.close();
+  await sim?.stop();
   rmSync(home, { recursive: true, force: true });
 }
 
@@ -155,8 +153,6 @@ function eventTypes(): string[] {
 }
 
 describe.each<[Transport]>([["stdio"], ["http"]])("a running MCP server over %s", (transport) => {
-  // Both servers place orders at the one simulator: keys (so cOIDs) of their own keep the broker from
-  // refusing the second server's orders as duplicates of the first's.
   beforeAll(() => startServer(transport), 60_000);
   afterAll(() => stopServer());
 
