@@ -19,7 +19,7 @@ import type { Store } from "../../store/index.ts";
 import { readCall } from "../reads/deps.ts";
 import { orderAccount } from "./account.ts";
 import { type OrderDeps, writerFor } from "./deps.ts";
-import { callOrigin, type EventOrigin, recordEvent } from "./events.ts";
+import { brokerMessageOf, callOrigin, type EventOrigin, recordEvent } from "./events.ts";
 import { evaluateLive } from "./live-gates.ts";
 import type { Recovery } from "./recovery.ts";
 import { replayed, uncertainCause, uncertainEvent } from "./submit.ts";
@@ -158,8 +158,7 @@ export function cancelOperations(deps: OrderDeps, recovery: Recovery) {
               broker_order_id: input.broker_order_id,
               idempotency_key_hash: identity.keyHash,
               kill_switch_engaged: store.killSwitch.get().engaged,
-              broker_message:
-                typeof error.details?.broker_message === "string" ? error.details.broker_message : undefined,
+              broker_message: brokerMessageOf(error),
             },
           });
         },

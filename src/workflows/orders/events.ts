@@ -2,9 +2,11 @@
 // principal, front door, tool), carries the account only as the raw id the store turns into its keyed hash,
 // and is appended before that call's tool_call event. Background work (the reconciler, start-up recovery)
 // writes under a system context of its own.
+
 import type { AuditEventType } from "../../../generated/audit-events.gen.ts";
 import type { ErrorCode } from "../../../generated/errors.gen.ts";
 import type { CallContext, OperationContext } from "../../core/call-context.ts";
+import type { GatewayError } from "../../core/gateway-error.ts";
 import type { AuditContext, AuditDecision, AuditResultStatus, Store } from "../../store/index.ts";
 import { auditContextOf } from "../audit/events.ts";
 
@@ -52,4 +54,10 @@ export function recordEvent(store: Store, origin: EventOrigin, event: WorkflowEv
     metadata: defined(event.metadata),
   });
   return record.event_id;
+}
+
+/** The broker's own words about a refused write, when the error carries them (kept for the audit only). */
+export function brokerMessageOf(error: GatewayError): string | undefined {
+  const message = error.details?.broker_message;
+  return typeof message === "string" ? message : undefined;
 }

@@ -42,6 +42,8 @@ export function livePolicy(deps: Pick<OrderDeps, "config">): LivePolicySettings 
   };
 }
 
+const LIVE_CONFIG_HASHES = new WeakMap<object, { readonly keyId: string; readonly hash: string }>();
+
 /**
  * Keyed hash of everything that bounds a live write: arming covers exactly this. Besides the live block it
  * takes the safety flags, the scopes agents get, approvals (who approves, for how long), the operator PIN,
@@ -49,8 +51,12 @@ export function livePolicy(deps: Pick<OrderDeps, "config">): LivePolicySettings 
  * the live scope) disarms until the operator arms again under the new settings.
  */
 export function liveConfigHash(deps: Pick<OrderDeps, "config" | "store">): string {
-  const { config } = deps;
-  return deps.store.hashCanonical({
+  const { config, store } = deps;
+  // kill_switch_status asks on every call; the configuration is fixed for a gateway's life, so the hash is
+  // worked out once per configuration and audit key generation.
+  const cached = LIVE_CONFIG_HASHES.get(config);
+  if (cached !== undefined && cached.keyId === store.keyId) return cached.hash;
+  const hash = store.hashCanonical({
     live_trading: config.live_trading,
     safety: config.safety,
     enabled_scopes: config.auth.enabled_scopes,
@@ -59,6 +65,8 @@ export function liveConfigHash(deps: Pick<OrderDeps, "config" | "store">): strin
     order_preview: config.order_preview,
     audit_retention_days: config.audit.retention_days,
   });
+  LIVE_CONFIG_HASHES.set(config, { keyId: store.keyId, hash });
+  return hash;
 }
 
 /** Whether live trading is armed for the configuration running now (a changed one no longer counts). */

@@ -27,7 +27,7 @@ import { type ReadCall, readCall } from "../reads/deps.ts";
 import { type OrderAccount, orderAccount } from "./account.ts";
 import { acknowledgedQuestions, retireAfterQuestion } from "./approvals.ts";
 import { type OrderDeps, writerFor } from "./deps.ts";
-import { callOrigin, type EventOrigin, recordEvent } from "./events.ts";
+import { brokerMessageOf, callOrigin, type EventOrigin, recordEvent } from "./events.ts";
 import { invalidOrder, type ModifyChanges, modifiedLeg, modifyChanges } from "./intent.ts";
 import { evaluateLive } from "./live-gates.ts";
 import { orderQuote } from "./market.ts";
@@ -486,8 +486,7 @@ export function modifyOperations(deps: OrderDeps, recovery: Recovery) {
               approval_id: ctx.approval_id,
               idempotency_key_hash: identity.keyHash,
               changed_fields: Object.keys(ctx.changes),
-              broker_message:
-                typeof error.details?.broker_message === "string" ? error.details.broker_message : undefined,
+              broker_message: brokerMessageOf(error),
             },
           });
         },

@@ -22,7 +22,7 @@ import { type OrderAccount, orderAccount } from "./account.ts";
 import { acknowledgedQuestions, retireAfterQuestion } from "./approvals.ts";
 import { type SubmitContext, settleSubmit } from "./complete.ts";
 import { type OrderDeps, writerFor } from "./deps.ts";
-import { callOrigin, type EventOrigin, recordEvent } from "./events.ts";
+import { brokerMessageOf, callOrigin, type EventOrigin, recordEvent } from "./events.ts";
 import { evaluateLive } from "./live-gates.ts";
 import { orderQuote } from "./market.ts";
 import type { Recovery } from "./recovery.ts";
@@ -363,8 +363,7 @@ export function submitOperations(deps: OrderDeps, recovery: Recovery) {
               quantity: entry?.quantity,
               limit_price: entry?.limit_price,
               stop_price: entry?.stop_price,
-              broker_message:
-                typeof error.details?.broker_message === "string" ? error.details.broker_message : undefined,
+              broker_message: brokerMessageOf(error),
             },
           });
         },

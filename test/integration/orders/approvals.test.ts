@@ -19,6 +19,7 @@ import {
   previewAndApprove,
   refused,
   SECOND_PAPER,
+  submitArgs,
 } from "./harness.ts";
 
 afterEach(closeGateways);
@@ -32,10 +33,6 @@ const BRACKET = {
   take_profit_limit_price: "280",
   stop_loss_stop_price: "255",
 };
-
-function submitArgs(approvalId: unknown, key: string, account = PAPER_ACCOUNT) {
-  return { account_id: account, approval_id: approvalId, idempotency_key: key };
-}
 
 describe("an approval at submit", () => {
   it("expires with the manual clock: APPROVAL_EXPIRED, nothing sent", async () => {

@@ -309,3 +309,8 @@ export function expectSafeStore(gateway: Gateway): void {
 export function operatorContext(gateway: Gateway, interactive = true): CallContext {
   return { ...gateway.context(), frontDoor: "cli", interactive };
 }
+
+/** Arguments of a paper submit of an approval with an idempotency key (the paper account by default). */
+export function submitArgs(approvalId: unknown, key: string, account = PAPER_ACCOUNT) {
+  return { account_id: account, approval_id: approvalId, idempotency_key: key };
+}

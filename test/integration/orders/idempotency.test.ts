@@ -17,17 +17,13 @@ import {
   limitBuy,
   ok,
   orderGateway,
-  PAPER_ACCOUNT,
   paperYaml,
   previewAndApprove,
   refused,
+  submitArgs,
 } from "./harness.ts";
 
 afterEach(closeGateways);
-
-function submitArgs(approvalId: unknown, key: string) {
-  return { account_id: PAPER_ACCOUNT, approval_id: approvalId, idempotency_key: key };
-}
 
 function reconcilerOrigin(gateway: Gateway) {
   return {

@@ -25,13 +25,10 @@ import {
   previewAndApprove,
   refused,
   SECOND_PAPER,
+  submitArgs,
 } from "./harness.ts";
 
 afterEach(closeGateways);
-
-function submitArgs(approvalId: unknown, key: string, account = PAPER_ACCOUNT) {
-  return { account_id: account, approval_id: approvalId, idempotency_key: key };
-}
 
 async function placed(gateway: Gateway, order: Record<string, unknown>, key: string) {
   const { approval } = await previewAndApprove(gateway, order);

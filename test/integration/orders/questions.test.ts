@@ -13,13 +13,10 @@ import {
   paperYaml,
   previewAndApprove,
   refused,
+  submitArgs,
 } from "./harness.ts";
 
 afterEach(closeGateways);
-
-function submitArgs(approvalId: unknown, key: string) {
-  return { account_id: PAPER_ACCOUNT, approval_id: approvalId, idempotency_key: key };
-}
 
 describe("reply questions", () => {
   it("with the confirm policy are answered automatically, each round audited", async () => {

@@ -11,22 +11,18 @@ import {
   ok,
   operatorContext,
   orderGateway,
-  PAPER_ACCOUNT,
   PIN,
   PIN_HASH,
   paperYaml,
   previewAndApprove,
   refused,
+  submitArgs,
 } from "./harness.ts";
 import { approveLive, liveGateway, liveSubmitArgs } from "./live-setup.ts";
 
 afterEach(closeGateways);
 
 const PAPER_WITH_PIN = paperYaml({ extra: `operator:\n  pin_hash: "${PIN_HASH}"\n` });
-
-function submitArgs(approvalId: unknown, key: string) {
-  return { account_id: PAPER_ACCOUNT, approval_id: approvalId, idempotency_key: key };
-}
 
 describe("ibkr_kill_switch_engage", () => {
   it("engages once; a second engage reports already_engaged and keeps the first reason", async () => {
