@@ -1,11 +1,13 @@
 // The control API of the simulator, for tests and demos: move time, move a price, fill an order, log in or
-// out, take the session away, switch market data, drop the whole gateway, queue questions. In-process it is
+// out, take the session away, switch market data, drop the whole gateway, queue questions, lose or garble
+// one answer, stall a conid's snapshot stream. In-process it is
 // a plain object; the HTTPS server also offers it under /__simulator/ (loopback only). On a persisted
 // simulator every change goes through the shared state's transaction, so all processes of the profile see
 // it; the penalty box and the request log belong to one instance (see state.ts).
 import { type HttpHandler, HttpResponse, http } from "msw";
 import { CPAPI_OPERATIONS } from "../../generated/cpapi/operations.gen.ts";
 import { isSimClock } from "./clock.ts";
+import { garbledAnswer } from "./garble.ts";
 import { instrumentByConid, STOCKS } from "./instruments.ts";
 import type { MarketDataMode } from "./scenarios.ts";
 import type { RequestLogEntry, SimulatorState } from "./state.ts";
@@ -36,6 +38,19 @@ export interface SimulatorControl {
    * as a closed socket (UND_ERR_SOCKET), the HTTPS server destroys the connection. One-shot.
    */
   loseNextResponse(operationId: string): void;
+  /**
+   * The next answer to this operation that the gateway would send with HTTP 200 is replaced by well-formed
+   * JSON that breaks the operation's contract shape (see garble.ts), still with 200. The request is handled
+   * in full - an order really is placed - only its answer cannot be read. A refusal the gateway sends first
+   * (pacing, no session, a pre-flight) goes out as it is and the garble waits for the next. One-shot.
+   */
+  garbleNextResponse(operationId: string): void;
+  /**
+   * While stalled, the snapshot stream of this conid never warms up: every /iserver/marketdata/snapshot row
+   * for it is only {conid, conidEx}, as for the first request of a new stream, however often the client
+   * asks. Released (false), the next ask delivers values again. Depth on the websocket is not affected.
+   */
+  setSnapshotStalled(conid: number, stalled: boolean): void;
   /** Puts the caller in the penalty box (this instance's pacer). */
   penalise(ms?: number, source?: string): void;
   /** Requests seen, newest last. */
@@ -105,6 +120,21 @@ export function createControl(state: SimulatorState): SimulatorControl {
         throw new RangeError(`no CPAPI operation ${operationId}`);
       change(() => state.lostResponses.push(operationId));
     },
+    garbleNextResponse(operationId) {
+      if (!Object.hasOwn(CPAPI_OPERATIONS, operationId))
+        throw new RangeError(`no CPAPI operation ${operationId}`);
+      const operation = CPAPI_OPERATIONS[operationId as keyof typeof CPAPI_OPERATIONS];
+      if (garbledAnswer(operation) === undefined)
+        throw new RangeError(`the contract of ${operationId} admits any answer; nothing can garble it`);
+      change(() => state.garbledResponses.push(operationId));
+    },
+    setSnapshotStalled(conid, stalled) {
+      if (instrumentByConid(conid) === undefined) throw new RangeError(`no simulated instrument ${conid}`);
+      change(() => {
+        if (stalled) state.stalledSnapshots.add(conid);
+        else state.stalledSnapshots.delete(conid);
+      });
+    },
     penalise(ms, source = "*") {
       state.pacer.penalise(source, state.clock.now(), ms);
     },
@@ -128,6 +158,8 @@ export function createControl(state: SimulatorState): SimulatorControl {
         market_data: state.marketData,
         gateway_down: state.gatewayDown,
         lost_responses: [...state.lostResponses],
+        garbled_responses: [...state.garbledResponses],
+        stalled_snapshots: [...state.stalledSnapshots],
         accounts: [...state.accounts.keys()],
         orders: state.orders.all().map((o) => ({
           order_id: o.orderId,
@@ -203,6 +235,12 @@ export function controlHandlers(control: SimulatorControl): HttpHandler[] {
         throw new RangeError("operation_id must be a CPAPI operation id");
       control.loseNextResponse(b.operation_id);
     }),
+    action("garble-response", (b) => {
+      if (typeof b.operation_id !== "string")
+        throw new RangeError("operation_id must be a CPAPI operation id");
+      control.garbleNextResponse(b.operation_id);
+    }),
+    action("snapshot-stalled", (b) => control.setSnapshotStalled(num(b, "conid"), b.stalled === true)),
     action("penalty", (b) =>
       control.penalise(
         typeof b.ms === "number" ? b.ms : undefined,

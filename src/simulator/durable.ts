@@ -42,6 +42,10 @@ export interface DurableState {
   readonly gatewayDown: boolean;
   readonly queuedQuestions: readonly (readonly string[])[];
   readonly lostResponses: readonly string[];
+  // Absent from states saved before these two controls existed: read as none, so such a state is taken
+  // in as it is rather than started afresh.
+  readonly garbledResponses?: readonly string[];
+  readonly stalledSnapshots?: readonly number[];
 }
 
 function accountData(account: SimAccount): AccountData {
@@ -91,6 +95,8 @@ export function exportDurable(state: SimulatorState): DurableState {
     gatewayDown: state.gatewayDown,
     queuedQuestions: state.queuedQuestions.map((round) => [...round]),
     lostResponses: [...state.lostResponses],
+    garbledResponses: [...state.garbledResponses],
+    stalledSnapshots: [...state.stalledSnapshots],
   };
 }
 
@@ -112,6 +118,9 @@ export function importDurable(state: SimulatorState, data: DurableState): void {
   state.gatewayDown = data.gatewayDown;
   state.queuedQuestions = data.queuedQuestions.map((round) => [...round]);
   state.lostResponses.splice(0, state.lostResponses.length, ...data.lostResponses);
+  state.garbledResponses.splice(0, state.garbledResponses.length, ...(data.garbledResponses ?? []));
+  state.stalledSnapshots.clear();
+  for (const conid of data.stalledSnapshots ?? []) state.stalledSnapshots.add(conid);
 }
 
 /**

@@ -9,6 +9,7 @@ import {
   type CpapiOperationId,
   type CpapiOperationSpec,
 } from "../../generated/cpapi/operations.gen.ts";
+import { garbledAnswer } from "./garble.ts";
 import { ACCOUNT_ROUTES } from "./routes/accounts.ts";
 import { CONTRACT_ROUTES } from "./routes/contracts.ts";
 import { MARKETDATA_ROUTES } from "./routes/marketdata.ts";
@@ -116,6 +117,11 @@ function warmsUp(state: SimulatorState, operationId: string): boolean {
   return false;
 }
 
+/** A one-shot fault is armed for this operation (consuming it changes the shared state). */
+function armed(state: SimulatorState, operationId: string): boolean {
+  return state.lostResponses.includes(operationId) || state.garbledResponses.includes(operationId);
+}
+
 export function handleRequest(state: SimulatorState, input: PipelineInput): PipelineOutput {
   const path = input.url.pathname.startsWith(API_PREFIX) ? input.url.pathname.slice(API_PREFIX.length) : null;
   const matched = path === null ? null : matchRoute(input.method, path);
@@ -129,7 +135,7 @@ export function handleRequest(state: SimulatorState, input: PipelineInput): Pipe
     // Reads first bring the market up to now (saving what that changed), so a new brokerage session's
     // warm-up is seen below and the answer is computed at the very instant that was saved.
     const now = writes || state.gatewayDown ? undefined : sharing.catchUp();
-    if (writes || state.lostResponses.includes(operationId) || warmsUp(state, operationId)) {
+    if (writes || armed(state, operationId) || warmsUp(state, operationId)) {
       return sharing.write(() => respond(state, input, path, matched));
     }
     return respond(state, input, path, matched, now);
@@ -200,6 +206,13 @@ function respond(
   })();
   const lost = state.lostResponses.indexOf(operation.operationId);
   if (lost !== -1) state.lostResponses.splice(lost, 1);
+  // A garble waits for an answer the gateway would have given with 200 (a refusal by pacing, the session
+  // or a pre-flight goes out as it is), and a lost answer is never delivered to be garbled.
+  const garbled =
+    lost === -1 && response.status === 200 && state.garbledResponses.length > 0
+      ? state.garbledResponses.indexOf(operation.operationId)
+      : -1;
+  if (garbled !== -1) state.garbledResponses.splice(garbled, 1);
   recordRequest(state, {
     sequence,
     at: now,
@@ -208,6 +221,8 @@ function respond(
     path: path as string,
     status: response.status,
     ...(lost !== -1 ? { lost: true as const } : {}),
+    ...(garbled !== -1 ? { garbled: true as const } : {}),
   });
-  return lost !== -1 ? { lostResponse: true } : response;
+  if (lost !== -1) return { lostResponse: true };
+  return garbled !== -1 ? { status: 200, body: garbledAnswer(operation) } : response;
 }

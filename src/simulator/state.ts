@@ -62,6 +62,8 @@ export interface RequestLogEntry {
   readonly status: number;
   /** The answer was handled but never delivered (loseNextResponse). */
   readonly lost?: true;
+  /** The answer was handled, then replaced by a garbled 200 (garbleNextResponse). */
+  readonly garbled?: true;
 }
 
 /** How a persisted state is shared with other processes (persistence.ts implements it). */
@@ -104,6 +106,10 @@ export interface SimulatorState {
   queuedQuestions: string[][];
   /** Operations whose next answer is lost on the way back (control API, one-shot each). */
   readonly lostResponses: string[];
+  /** Operations whose next 200 answer is replaced by a garbled one (control API, one-shot each). */
+  readonly garbledResponses: string[];
+  /** Conids whose snapshot stream never starts delivering while listed (control API). */
+  readonly stalledSnapshots: Set<number>;
   sequence: number;
   readonly log: RequestLogEntry[];
   /** Brings expiries, the nightly reset and the order engine up to `now`; true when anything durable changed. */
@@ -185,6 +191,8 @@ export function createSimulatorState(options: StateOptions): SimulatorState {
     gatewayDown: scenario.gatewayDown,
     queuedQuestions: [],
     lostResponses: [],
+    garbledResponses: [],
+    stalledSnapshots: new Set(),
     sequence: 0,
     log: [],
     advance(now) {

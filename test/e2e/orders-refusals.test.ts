@@ -4,8 +4,9 @@
 // its own per door (a simulator served over HTTPS, a state home, a config variant), and up to four profiles
 // run at once. Each row proves the exact code, a user action, how the door reports it (an isError result
 // with structuredContent.error; the exit code of the code's catalogue group), and that nothing reached the
-// broker's order endpoint unless the row's broker call is the point. The last tests hold the declared codes
-// (read from the contracts) against what the rows reached and the explicit exclusions.
+// broker's order endpoint unless the row's broker call is the point; text a row marks hidden (a garbled
+// broker body) reaches neither the answer, nor the door's diagnostics, nor the store. The last tests hold
+// the declared codes (read from the contracts) against what the rows reached and the explicit exclusions.
 import { existsSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { ERROR_CATALOGUE, type ErrorCode } from "../../generated/errors.gen.ts";
@@ -62,12 +63,15 @@ async function orderWrites(profile: Profile): Promise<Record<OrderWrite, number>
 
 async function runGroup(group: RefusalGroup, doorName: DoorName): Promise<void> {
   const profile = await openProfile(group.profile);
+  /** What the group's rows say must never come out (see RefusalRow.hidden). */
+  const hidden = new Set<string>();
   try {
     const ids = (await group.setup?.(profile)) ?? {};
     const door = doorName === "mcp" ? await mcpDoor(profile) : cliDoor(profile);
     try {
       const answered: string[] = [];
       for (const row of group.rows) {
+        for (const text of row.hidden ?? []) hidden.add(text);
         expect(TOOLS[row.tool].errors, row.tool).toContain(row.code);
         const writesBefore = await orderWrites(profile);
         const undo = await row.before?.(profile, ids);
@@ -78,6 +82,8 @@ async function runGroup(group: RefusalGroup, doorName: DoorName): Promise<void> 
           await undo?.();
         }
         expectRefusal(door, row.code, answer);
+        for (const text of row.hidden ?? [])
+          expect(answer.raw, `${row.code}: leaks ${text}`).not.toContain(text);
         const sent = Object.fromEntries(
           ORDER_WRITES.map((op) => [op, writesBefore[op] + (row.sent?.[op] ?? 0)]),
         );
@@ -90,13 +96,14 @@ async function runGroup(group: RefusalGroup, doorName: DoorName): Promise<void> 
       await door.close();
     }
     // The door's diagnostics name no account and no PIN.
-    for (const secret of [...ACCOUNT_IDS, PIN]) expect(door.diagnostics()).not.toContain(secret);
+    for (const secret of [...ACCOUNT_IDS, PIN, ...hidden]) expect(door.diagnostics()).not.toContain(secret);
     // The refusals left an intact audit chain and no raw account id anywhere in the store's files.
     expect(profile.home.store.verify().chain_valid).toBe(true);
     for (const file of [profile.storePath, `${profile.storePath}-wal`]) {
       if (!existsSync(file)) continue;
       const bytes = readFileSync(file).toString("latin1");
-      for (const account of ACCOUNT_IDS) expect(bytes.includes(account), `${file}: ${account}`).toBe(false);
+      for (const text of [...ACCOUNT_IDS, ...hidden])
+        expect(bytes.includes(text), `${file}: ${text}`).toBe(false);
     }
   } finally {
     await profile.close();

@@ -1,7 +1,7 @@
 // The real CPAPI client against the simulator with the broker's real pacing and session rules, on virtual
 // time: a burst of mixed reads never earns a 429, identical reads coalesce, a session lost mid-burst is
 // reported (never served stale) and recovers, keep-alive holds an idle session, and every way the gateway
-// says no maps to its catalogue code.
+// says no maps to its catalogue code (a garbled answer and a stalled snapshot stream included).
 import { afterEach, describe, expect, it } from "vitest";
 import {
   getAccountSummary,
@@ -13,6 +13,7 @@ import {
   getPositions,
   getTrades,
   searchContracts,
+  whatIfOrder,
 } from "../../generated/cpapi/client.gen.ts";
 import { isGatewayError } from "../../src/core/gateway-error.ts";
 import { STOCKS } from "../../src/simulator/index.ts";
@@ -224,6 +225,59 @@ describe("every way the gateway says no, mapped to the catalogue", () => {
     });
     expect(approved.answered.map((a) => a.questionIds[0])).toEqual(["o163"]);
     expect(t.sim.state.orders.all().filter((o) => o.status !== "Cancelled")).toHaveLength(1);
+  });
+
+  it("maps a garbled read to BROKER_RESPONSE_INVALID without its body, and a garbled order answer to ORDER_OUTCOME_UNCERTAIN", async () => {
+    t = testSimulator({ seed: 2 });
+    const client = t.client();
+    t.sim.control.garbleNextResponse("whatIfOrder");
+    const failure = await whatIfOrder(client.transport, {
+      path: { accountId: ACCOUNT },
+      body: { orders: [ticket()] },
+    }).then(
+      () => null,
+      (error: { code: string; message: string; details?: Record<string, unknown> }) => error,
+    );
+    expect(failure?.code).toBe("BROKER_RESPONSE_INVALID");
+    expect(failure?.details).toEqual({
+      operation_id: "whatIfOrder",
+      http_status: 200,
+      reason: "schema_mismatch",
+      instance_path: "",
+    });
+    expect(JSON.stringify({ ...failure, message: failure?.message })).not.toContain(
+      "simulator-garbled-answer",
+    );
+    // One-shot: the same what-if is answered next time.
+    const answered = await whatIfOrder(client.transport, {
+      path: { accountId: ACCOUNT },
+      body: { orders: [ticket()] },
+    });
+    expect(Object.keys(answered.body as object)).toContain("amount");
+    // On an order write the order really is placed; unreadable, its outcome is uncertain, never "failed".
+    t.sim.control.garbleNextResponse("placeOrders");
+    expect(await codeOf(client.orders.submit({ accountId: ACCOUNT, orders: [ticket()] }))).toBe(
+      "ORDER_OUTCOME_UNCERTAIN",
+    );
+    expect(t.sim.state.orders.all().map((o) => o.status)).toEqual(["Submitted"]);
+  });
+
+  it("re-asks a stalled snapshot stream as the client always does, and gets values once it is released", async () => {
+    t = testSimulator({ seed: 2 });
+    const client = t.client();
+    t.sim.control.setSnapshotStalled(AAPL, true);
+    const stalled = await getMarketSnapshot(client.transport, {
+      query: { conids: String(AAPL), fields: "31" },
+    });
+    // The pre-flight ask and both re-asks came back empty.
+    expect(stalled.body).toEqual([{ conid: AAPL, conidEx: "265598" }]);
+    expect(t.sim.control.count("getMarketSnapshot")).toBe(3);
+    t.sim.control.setSnapshotStalled(AAPL, false);
+    const released = await getMarketSnapshot(client.transport, {
+      query: { conids: String(AAPL), fields: "31" },
+    });
+    expect((released.body as Record<string, unknown>[])[0]?.["31"]).toMatch(/^\d+\.\d{2}$/);
+    expect(t.sim.control.count("getMarketSnapshot")).toBe(4);
   });
 
   it("maps an unknown order on cancel, modify and status to ORDER_NOT_FOUND", async () => {

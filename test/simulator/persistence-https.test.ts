@@ -1,5 +1,6 @@
-// The spawned HTTPS simulator: a lost answer destroys the connection after the order was really placed, and
-// `--state FILE` keeps orders across restarts of the server (and starts afresh for another seed).
+// The spawned HTTPS simulator: a lost answer destroys the connection after the order was really placed, a
+// garbled answer and a stalled snapshot stream are armed through the control routes, and `--state FILE`
+// keeps orders across restarts of the server (and starts afresh for another seed).
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -88,6 +89,39 @@ describe("lost answers over HTTPS", () => {
     expect(next).toEqual([{ order_id: "1370093331", order_status: "Submitted", encrypt_message: "1" }]);
     const refused = await call(sim, agent, "POST", "/__simulator/lose-response", { operation_id: "nope" });
     expect(refused).toEqual({ error: "no CPAPI operation nope" });
+  });
+});
+
+describe("garbled answers and stalled snapshots over HTTPS", () => {
+  it("takes both controls through /__simulator/ and serves them to the next callers", async () => {
+    const { sim, agent } = await start(["--seed", "3", ...TIME]);
+    const armed = (await call(sim, agent, "POST", "/__simulator/garble-response", {
+      operation_id: "getTickle",
+    })) as Record<string, unknown>;
+    expect(armed.garbled_responses).toEqual(["getTickle"]);
+    const garbled = await request(`https://localhost:${sim.port}/v1/api/tickle`, { dispatcher: agent });
+    expect(garbled.statusCode).toBe(200);
+    expect(await garbled.body.json()).toEqual(["simulator-garbled-answer"]);
+    expect(Object.keys((await call(sim, agent, "GET", "/v1/api/tickle")) as object)).toContain("session");
+    const stalled = (await call(sim, agent, "POST", "/__simulator/snapshot-stalled", {
+      conid: AAPL,
+      stalled: true,
+    })) as Record<string, unknown>;
+    expect([stalled.garbled_responses, stalled.stalled_snapshots]).toEqual([[], [AAPL]]);
+    await call(sim, agent, "GET", "/v1/api/iserver/accounts");
+    const snapshot = `/v1/api/iserver/marketdata/snapshot?conids=${AAPL}&fields=31`;
+    for (let ask = 0; ask < 3; ask += 1) {
+      expect(await call(sim, agent, "GET", snapshot)).toEqual([{ conid: AAPL, conidEx: "265598" }]);
+    }
+    await call(sim, agent, "POST", "/__simulator/snapshot-stalled", { conid: AAPL, stalled: false });
+    const released = (await call(sim, agent, "GET", snapshot)) as Record<string, unknown>[];
+    expect(released[0]?.["31"]).toMatch(/^\d+\.\d{2}$/);
+    expect(await call(sim, agent, "POST", "/__simulator/snapshot-stalled", { conid: "AAPL" })).toEqual({
+      error: "conid must be a number",
+    });
+    expect(await call(sim, agent, "POST", "/__simulator/garble-response", {})).toEqual({
+      error: "operation_id must be a CPAPI operation id",
+    });
   });
 });
 

@@ -2,12 +2,16 @@
 // CLI commands and MCP servers of a profile have them. One instance's orders, fills and control changes are
 // the others' at their next request; reads that change nothing write nothing; advancing the same saved state
 // to the same instant gives the same books; a late start leaves a checkpoint; the person stays logged in;
-// another seed or scenario starts afresh; reset-state takes running instances along; lost answers.
+// another seed or scenario starts afresh; reset-state takes running instances along; lost and garbled
+// answers; stalled snapshot streams.
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { exportDurable } from "../../src/simulator/durable.ts";
+import { responseCheck } from "../../generated/cpapi/checks.gen.ts";
+import { CPAPI_OPERATIONS, type CpapiOperationId } from "../../generated/cpapi/operations.gen.ts";
+import { exportDurable, importDurable } from "../../src/simulator/durable.ts";
+import { GARBLED_MARKER, garbledAnswer } from "../../src/simulator/garble.ts";
 import { STOCKS } from "../../src/simulator/index.ts";
 import type { SimPersistence } from "../../src/simulator/persistence.ts";
 import { removeSimulatorState } from "../../src/simulator/persistence.ts";
@@ -460,5 +464,114 @@ describe("what the stored state forgets", () => {
     expect(stored.accounts[0]?.executions.map((e) => e.executionId)).toEqual(["0000e0d5.51a9f727.02.01"]);
     expect(stored.accounts[0]?.executionCount).toBe(2);
     expect(stored.engine.coids.map(([coid]) => coid)).toEqual(["old-0002"]);
+  });
+});
+
+describe("garbled answers", () => {
+  const whatIf = (t: TestSimulator) =>
+    t.raw("POST", `/iserver/account/${ACCOUNT}/orders/whatif`, {
+      orders: [
+        {
+          conid: AAPL.conid,
+          side: "BUY",
+          orderType: "LMT",
+          tif: "DAY",
+          quantity: 1,
+          price: Math.round(lastPrice(t) * 0.99 * 100) / 100,
+        },
+      ],
+    });
+
+  it("answers the next 200 of that operation with JSON its contract refuses, once, in any instance", async () => {
+    const path = stateFile();
+    const a = open(path);
+    const b = open(path);
+    a.sim.control.garbleNextResponse("whatIfOrder");
+    const check = (await responseCheck("whatIfOrder", 200)) as (body: unknown) => boolean;
+    // The pre-flight refusal comes first and goes out as it is: the garble waits for a 200.
+    const refused = await whatIf(b);
+    expect([refused.status, refused.body]).toEqual([500, { error: "Please query /accounts first" }]);
+    expect(a.sim.control.summary()).toMatchObject({ garbled_responses: ["whatIfOrder"] });
+    await b.raw("GET", "/iserver/accounts");
+    const garbled = await whatIf(b);
+    expect([garbled.status, garbled.body]).toEqual([200, ["simulator-garbled-answer"]]);
+    expect(check(garbled.body)).toBe(false);
+    // One-shot: the next what-if is the real one again, and no instance has a garble left.
+    const next = await whatIf(b);
+    expect(next.status).toBe(200);
+    expect(check(next.body)).toBe(true);
+    expect(Object.keys(next.body as object)).toContain("amount");
+    expect(a.sim.control.summary()).toMatchObject({ garbled_responses: [] });
+    expect(
+      b.sim.control
+        .requests()
+        .filter((entry) => entry.operationId === "whatIfOrder")
+        .map((entry) => [entry.status, entry.garbled]),
+    ).toEqual([
+      [500, undefined],
+      [200, true],
+      [200, undefined],
+    ]);
+  });
+
+  it("garbles every operation's answer into a kind its contract does not admit", async () => {
+    for (const id of Object.keys(CPAPI_OPERATIONS) as CpapiOperationId[]) {
+      const check = await responseCheck(id, 200);
+      expect(check, id).not.toBeNull();
+      expect(check?.(garbledAnswer(CPAPI_OPERATIONS[id])), id).toBe(false);
+    }
+    // An object where the contract declares an array, an array for an object, a string for either.
+    expect(garbledAnswer(CPAPI_OPERATIONS.whatIfOrder)).toEqual([GARBLED_MARKER]);
+    expect(garbledAnswer(CPAPI_OPERATIONS.getMarketSnapshot)).toEqual({ garbled: GARBLED_MARKER });
+    expect(garbledAnswer(CPAPI_OPERATIONS.placeOrders)).toBe(GARBLED_MARKER);
+    expect(garbledAnswer({ ...CPAPI_OPERATIONS.getTickle, responses: { "200": {} } })).toBeUndefined();
+    const t = testSimulator({ seed: 5, pacing: "bench" });
+    sims.push(t);
+    expect(() => t.sim.control.garbleNextResponse("noSuchOperation")).toThrow(
+      "no CPAPI operation noSuchOperation",
+    );
+  });
+});
+
+describe("stalled snapshot streams", () => {
+  const SPY = 756733;
+  const ROW_KEYS = ["31", "6119", "6509", "84", "_updated", "conid", "conidEx", "server_id"];
+
+  it("answers a stalled conid with conid/conidEx only, however often asked, in any instance, until released", async () => {
+    const path = stateFile();
+    const a = open(path);
+    const b = open(path);
+    await b.raw("GET", "/iserver/accounts");
+    const snapshot = async () =>
+      (await b.raw("GET", `/iserver/marketdata/snapshot?conids=${AAPL.conid},${SPY}&fields=31,84`))
+        .body as Record<string, unknown>[];
+    a.sim.control.setSnapshotStalled(AAPL.conid, true);
+    expect(await snapshot()).toEqual([
+      { conid: AAPL.conid, conidEx: "265598" },
+      { conid: SPY, conidEx: "756733" },
+    ]);
+    for (let ask = 0; ask < 3; ask += 1) {
+      const rows = await snapshot();
+      expect(rows[0]).toEqual({ conid: AAPL.conid, conidEx: "265598" });
+      expect(Object.keys(rows[1] as object).sort()).toEqual(ROW_KEYS);
+    }
+    expect(a.sim.control.summary()).toMatchObject({ stalled_snapshots: [AAPL.conid] });
+    a.sim.control.setSnapshotStalled(AAPL.conid, false);
+    const released = await snapshot();
+    expect(Object.keys(released[0] as object).sort()).toEqual(ROW_KEYS);
+    expect(released[0]?.conid).toBe(AAPL.conid);
+    expect(b.sim.control.summary()).toMatchObject({ stalled_snapshots: [] });
+    expect(() => a.sim.control.setSnapshotStalled(1, true)).toThrow("no simulated instrument 1");
+  });
+
+  it("takes in a stored state saved before the garble and stall controls existed", () => {
+    const a = open(stateFile());
+    a.sim.control.garbleNextResponse("getTickle");
+    a.sim.control.setSnapshotStalled(AAPL.conid, true);
+    const saved = exportDurable(a.sim.state);
+    expect([saved.garbledResponses, saved.stalledSnapshots]).toEqual([["getTickle"], [AAPL.conid]]);
+    const { garbledResponses: _g, stalledSnapshots: _s, ...older } = saved;
+    importDurable(a.sim.state, older);
+    expect([a.sim.state.garbledResponses, [...a.sim.state.stalledSnapshots]]).toEqual([[], []]);
   });
 });

@@ -3,6 +3,7 @@
 // and every field ever requested for that conid keeps coming (sticky fields). Option greeks are computed
 // fields that appear a moment after the subscription starts. 6509 tells the data's availability (R live,
 // D delayed, Z frozen, N none); outside trading hours the last price carries the C (prior close) prefix.
+// A conid the control API stalls keeps answering like a stream that has just opened, until released.
 import { type Instrument, instrumentByConid, type Stock } from "../instruments.ts";
 import {
   addDays,
@@ -177,6 +178,11 @@ const getMarketSnapshot: Route = (request, state) => {
       continue;
     }
     for (const field of fields) subscription.fields.add(field);
+    // A stalled stream (control API) is open but delivers nothing yet: every ask looks like the first.
+    if (state.stalledSnapshots.size > 0 && state.stalledSnapshots.has(conid)) {
+      rows.push(base);
+      continue;
+    }
     subscription = subs.get(conid) as Subscription;
     const quote = state.quote(instrument, request.now);
     const row: Record<string, unknown> = {};

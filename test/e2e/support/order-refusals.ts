@@ -15,6 +15,7 @@ import type { ErrorCode } from "../../../generated/errors.gen.ts";
 import type { ToolName } from "../../../generated/tools/registry.gen.ts";
 import { GatewayError } from "../../../src/core/gateway-error.ts";
 import { brokerWriter, type Gateway, type OrderWriter } from "../../../src/gateway/index.ts";
+import { GARBLED_MARKER } from "../../../src/simulator/garble.ts";
 import { ROOT } from "../../support/run.ts";
 import { cliInTerminal } from "../../support/terminal.ts";
 import { PIN, type Profile, type ProfileSpec, READ_SCOPES } from "./refusal-profile.ts";
@@ -45,10 +46,6 @@ export const EXCLUDED: Readonly<Record<string, string>> = {
     "unreachable through a loaded config: the config rules refuse a live_trading.risk_policy_id that names no policy, so only a configuration patched past validation gets here (test/integration/orders covers that)",
   LIVE_MIGRATION_REQUIRED:
     "unreachable through a loaded config: the config rules refuse live_trading.enabled without paper_to_live_checklist_acknowledged, and with live trading off LIVE_TRADING_DISABLED takes precedence",
-  BROKER_RESPONSE_INVALID:
-    "the simulator always answers in the contract's shape and has no control to garble an answer; on the write path a malformed answer is reported as ORDER_OUTCOME_UNCERTAIN by design",
-  MARKET_DATA_INCOMPLETE:
-    "the simulator's snapshot stream always delivers on the second ask and has no control to keep it empty; the client asks three times",
 };
 
 export type Ids = Readonly<Record<string, string>>;
@@ -66,6 +63,8 @@ export interface RefusalRow {
   readonly before?: (profile: Profile, ids: Ids) => Promise<Undo | undefined>;
   /** Order writes the row itself sends to the broker; none (refused before the writer) when left out. */
   readonly sent?: Partial<Record<OrderWrite, number>>;
+  /** Text that must reach neither the answer, nor the door's diagnostics, nor the store (a broker body). */
+  readonly hidden?: readonly string[];
 }
 
 export interface RefusalGroup {
@@ -80,6 +79,8 @@ export const PAPER = "DU1234567";
 export const OTHER_PAPER = "DU2345678";
 export const LIVE = "U7654321";
 export const UNLISTED = "U0000000";
+/** AAPL's conid at the simulated broker. */
+const AAPL_CONID = 265598;
 /** Account ids the store must never hold in the clear. */
 export const ACCOUNT_IDS = [PAPER, OTHER_PAPER, LIVE, UNLISTED] as const;
 
@@ -375,6 +376,26 @@ export const GROUPS: readonly RefusalGroup[] = [
         code: "BROKER_ORDER_REJECTED",
         tool: "ibkr_order_preview",
         args: () => limitBuy({ quantity: "20000" }),
+      },
+      {
+        // The what-if answer comes back with 200 in a shape its contract does not describe. A read, so the
+        // code is BROKER_RESPONSE_INVALID (a garbled order write would be ORDER_OUTCOME_UNCERTAIN), and a
+        // preview never sends an order either way.
+        code: "BROKER_RESPONSE_INVALID",
+        tool: "ibkr_order_preview",
+        args: () => limitBuy(),
+        before: simulator("garble-response", { operation_id: "whatIfOrder" }),
+        hidden: [GARBLED_MARKER],
+      },
+      {
+        // AAPL's snapshot stream is open but never delivers: the client's three asks all come back empty.
+        code: "MARKET_DATA_INCOMPLETE",
+        tool: "ibkr_order_preview",
+        args: () => limitBuy(),
+        before: simulator("snapshot-stalled", { conid: AAPL_CONID, stalled: true }, [
+          "snapshot-stalled",
+          { conid: AAPL_CONID, stalled: false },
+        ]),
       },
       {
         code: "MARKET_DATA_UNAVAILABLE",
