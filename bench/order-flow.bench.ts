@@ -3,8 +3,11 @@
 // only the unavoidable work: the same broker calls with the same CPAPI client functions on the same in-process
 // simulator, and as many FULL-sync SQLite writes (one raw INSERT each, WAL) as the gateway commits per flow,
 // each carrying as many bytes as the gateway's commit in the same place (so the baseline syncs the same data
-// volume and the difference is the gate logic, not I/O), with no gate logic. Both run with pacing lifted (bench profile). The calls and the write count are measured
-// from the gateway before timing, so the baseline follows when the gateway changes.
+// volume and the difference is the gate logic, not I/O), with no gate logic. The writes come between the
+// broker calls where the gateway's commits do: a sync right after a pause costs more than one right after
+// another sync, so the baseline's I/O keeps the gateway's order. Both run with pacing lifted (bench
+// profile). The calls, the writes and their places are measured from the gateway before timing, so the
+// baseline follows when the gateway changes.
 // Issue target: at most 1.5x the baseline's median.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -95,8 +98,8 @@ function flowOf(gateway: Gateway, tag: string) {
 }
 
 /**
- * The baseline: the broker calls through a bare CPAPI client, then `writes` raw FULL-sync inserts; the two
- * parts are timed apart for the breakdown.
+ * The baseline: the broker calls through a bare CPAPI client with raw FULL-sync inserts between them, each
+ * after as many calls as the gateway's commit it stands for; the two parts are timed apart for the breakdown.
  */
 function baselineOf(sim: Simulator, dir: string) {
   const client = createCpapiClient({
@@ -127,26 +130,46 @@ function baselineOf(sim: Simulator, dir: string) {
     /** Bytes of each FULL-sync write, in the order the gateway commits them in one flow. */
     writes: [] as number[],
     payloads: [] as string[],
+    /** How many broker calls of the flow come before each write. */
+    positions: [] as number[],
     broker: [] as number[],
     fsync: [] as number[],
     async run() {
       n += 1;
-      let start = performance.now();
-      await searchContracts(client.transport, { query: { symbol: "AAPL" } });
-      await getMarketSnapshot(client.transport, {
-        query: { conids: String(CONID), fields: QUOTE_FIELD_IDS.join(",") },
-      });
-      await whatIfOrder(client.transport, { path: { accountId: ACCOUNT }, body: { orders: [ticket()] } });
-      await client.orders.submit({
-        accountId: ACCOUNT,
-        orders: [ticket(`bench-base-${n}`)],
-        approvedQuestions: [],
-        onRound: () => undefined,
-      });
-      baseline.broker.push(performance.now() - start);
-      start = performance.now();
-      for (const payload of baseline.payloads) insert.run(payload);
-      baseline.fsync.push(performance.now() - start);
+      const calls: (() => Promise<unknown>)[] = [
+        () => searchContracts(client.transport, { query: { symbol: "AAPL" } }),
+        () =>
+          getMarketSnapshot(client.transport, {
+            query: { conids: String(CONID), fields: QUOTE_FIELD_IDS.join(",") },
+          }),
+        () => whatIfOrder(client.transport, { path: { accountId: ACCOUNT }, body: { orders: [ticket()] } }),
+        () =>
+          client.orders.submit({
+            accountId: ACCOUNT,
+            orders: [ticket(`bench-base-${n}`)],
+            approvedQuestions: [],
+            onRound: () => undefined,
+          }),
+      ];
+      let brokerMs = 0;
+      let fsyncMs = 0;
+      let write = 0;
+      const writesUpTo = (made: number) => {
+        const start = performance.now();
+        for (; write < baseline.payloads.length && (baseline.positions[write] ?? 0) <= made; write += 1) {
+          insert.run(baseline.payloads[write] as string);
+        }
+        fsyncMs += performance.now() - start;
+      };
+      for (let made = 0; made < calls.length; made += 1) {
+        writesUpTo(made);
+        const start = performance.now();
+        await (calls[made] as () => Promise<unknown>)();
+        brokerMs += performance.now() - start;
+      }
+      writesUpTo(calls.length);
+      baseline.broker.push(brokerMs);
+      baseline.fsync.push(fsyncMs);
     },
     /** Forgets the timings so far. */
     restart() {
@@ -168,7 +191,8 @@ type Baseline = ReturnType<typeof baselineOf>;
  * the commit counter installed (interleaved with the baseline like the measurement, so both see one machine).
  */
 async function calibrate(sim: Simulator, home: string, baseline: Baseline) {
-  const counter = installCommitCounter();
+  // Each commit's place in the flow: how many broker calls the simulator has logged since the flow began.
+  const counter = installCommitCounter(() => sim.control.requests().length);
   try {
     const gateway = await gatewayOn(sim, home);
     try {
@@ -181,6 +205,7 @@ async function calibrate(sim: Simulator, home: string, baseline: Baseline) {
       const writes = counter.count();
       baseline.writes = counter.sizes();
       baseline.payloads = baseline.writes.map((bytes) => "x".repeat(Math.max(1, bytes)));
+      baseline.positions = counter.positions();
       const commits: number[] = [];
       await interleave(
         {
@@ -194,7 +219,13 @@ async function calibrate(sim: Simulator, home: string, baseline: Baseline) {
         { name: "baseline", run: () => baseline.run() },
         { runs: CALIBRATION_FLOWS, warmup: 0 },
       );
-      return { calls, writes, sizes: baseline.writes, commitMs: median(commits) };
+      return {
+        calls,
+        writes,
+        sizes: baseline.writes,
+        positions: baseline.positions,
+        commitMs: median(commits),
+      };
     } finally {
       await gateway.close();
     }
@@ -213,7 +244,11 @@ export async function run(): Promise<boolean> {
   try {
     // Pre-flights (/iserver/accounts, the first empty snapshot) happen once, outside the measurement.
     await baseline.run();
-    const { calls, writes, sizes, commitMs } = await calibrate(sim, join(dir, "calibration"), baseline);
+    const { calls, writes, sizes, positions, commitMs } = await calibrate(
+      sim,
+      join(dir, "calibration"),
+      baseline,
+    );
     if (calls.join(",") !== BROKER_CALLS.join(",")) {
       throw new Error(`the flow's broker calls changed: ${calls.join(",")}; update the baseline`);
     }
@@ -236,7 +271,7 @@ export async function run(): Promise<boolean> {
       maxRatio: 1.5,
       unit: "ms",
       notes: [
-        `broker calls per flow: ${calls.join(", ")}; FULL-sync commits per flow: ${writes}, bytes each: ${sizes.join(", ")}`,
+        `broker calls per flow: ${calls.join(", ")}; FULL-sync commits per flow: ${writes}, bytes each: ${sizes.join(", ")}, after broker call no. ${positions.join(", ")}`,
         `breakdown of the gateway's median: broker ${brokerMs.toFixed(3)} ms (the baseline's calls), fsync ${commitMs.toFixed(3)} ms (its own ${writes} commits, median of ${CALIBRATION_FLOWS} instrumented flows; the baseline's raw inserts: ${fsyncMs.toFixed(3)} ms), gates/other ${(candidateMs - brokerMs - commitMs).toFixed(3)} ms`,
         `${RUNS} flows each after ${WARMUP} warm-up rounds; in-process simulator, pacing lifted.`,
       ],

@@ -12,13 +12,15 @@ export interface CommitCounter {
   count(): number;
   /** Bytes of the values each of those commits wrote (strings and blobs bound to its writes), in order. */
   sizes(): number[];
+  /** What `where` answered at each of those commits (e.g. how many broker calls had been made), in order. */
+  positions(): number[];
   /** Milliseconds spent in them. */
   ms(): number;
   reset(): void;
   uninstall(): void;
 }
 
-export function installCommitCounter(): CommitCounter {
+export function installCommitCounter(where: () => number = () => 0): CommitCounter {
   const original = {
     exec: DatabaseSync.prototype.exec,
     prepare: DatabaseSync.prototype.prepare,
@@ -30,6 +32,7 @@ export function installCommitCounter(): CommitCounter {
   let commits = 0;
   let ms = 0;
   let sizes: number[] = [];
+  let positions: number[] = [];
   // Bytes bound to writes since the last commit, per database (a transaction spans several writes).
   const pending = new WeakMap<DatabaseSync, number>();
   const timed = <T>(db: DatabaseSync, fn: () => T): T => {
@@ -40,6 +43,7 @@ export function installCommitCounter(): CommitCounter {
       ms += performance.now() - start;
       commits += 1;
       sizes.push(pending.get(db) ?? 0);
+      positions.push(where());
       pending.set(db, 0);
     }
   };
@@ -81,11 +85,13 @@ export function installCommitCounter(): CommitCounter {
   return {
     count: () => commits,
     sizes: () => [...sizes],
+    positions: () => [...positions],
     ms: () => ms,
     reset: () => {
       commits = 0;
       ms = 0;
       sizes = [];
+      positions = [];
     },
     uninstall: () => {
       DatabaseSync.prototype.exec = original.exec;
