@@ -26,7 +26,16 @@ export function createManualClock(startMs = Date.UTC(2026, 10, 24, 14, 30, 0)): 
   };
 }
 
+let lastSecond = Number.NaN;
+let lastRfc3339 = "";
+
 /** RFC 3339 UTC timestamp with second precision, as tool outputs use. */
 export function toRfc3339(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(".000Z", "Z");
+  // One call stamps its outputs, records and events many times within the same second: format it once.
+  const second = Math.floor(ms / 1000);
+  if (second !== lastSecond) {
+    lastRfc3339 = new Date(second * 1000).toISOString().replace(".000Z", "Z");
+    lastSecond = second;
+  }
+  return lastRfc3339;
 }

@@ -29,8 +29,24 @@ function nextDate(date: string): { date: string; weekday: number } {
   return { date: next.toISOString().slice(0, 10), weekday: next.getUTCDay() };
 }
 
+const HOUR_MS = 3_600_000;
+/** The last hour asked about and its answer: every order write asks, and the answer changes hourly at most. */
+let cachedHour = Number.NaN;
+let cachedDay = "";
+
 /** YYYY-MM-DD of the trading day `ms` belongs to. */
 export function tradingDayOf(ms: number): string {
+  // New York's offset from UTC is a whole number of hours and changes on an hour boundary, so every instant
+  // of one UTC hour has the same New York date, hour and weekday: Intl is asked once per hour.
+  const hour = Math.floor(ms / HOUR_MS);
+  if (hour !== cachedHour) {
+    cachedDay = computeTradingDay(ms);
+    cachedHour = hour;
+  }
+  return cachedDay;
+}
+
+function computeTradingDay(ms: number): string {
   const now = parts(ms);
   let date = now.date;
   let weekday = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"].indexOf(now.weekday);

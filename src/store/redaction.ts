@@ -77,9 +77,30 @@ interface Scrubbed {
   readonly patterns: readonly string[];
 }
 
+/**
+ * Short strings no value pattern matches, remembered: events and results repeat the same small vocabulary
+ * (sides, order types, symbols, currencies, statuses) call after call. Whether a string matches is a pure
+ * function of the string, so the memo can only save a scan, never change an answer.
+ */
+const CLEAN_STRINGS = new Set<string>();
+const CLEAN_STRING_MAX_CHARS = 32;
+const CLEAN_STRINGS_LIMIT = 4096;
+
+/** True when no value pattern matches anywhere in the text. */
+function matchesNoPattern(text: string): boolean {
+  if (ANY_VALUE_PATTERN === null) return false;
+  if (CLEAN_STRINGS.has(text)) return true;
+  if (ANY_VALUE_PATTERN.test(text)) return false;
+  if (text.length <= CLEAN_STRING_MAX_CHARS) {
+    if (CLEAN_STRINGS.size >= CLEAN_STRINGS_LIMIT) CLEAN_STRINGS.clear();
+    CLEAN_STRINGS.add(text);
+  }
+  return true;
+}
+
 /** Replaces every value-pattern match, pattern by pattern in contract order; null when nothing matches. */
 function scrubValuePatterns(text: string, skips: ReadonlySet<string> = NO_SKIPS): Scrubbed | null {
-  if (ANY_VALUE_PATTERN !== null && !ANY_VALUE_PATTERN.test(text)) return null;
+  if (matchesNoPattern(text)) return null;
   let out = text;
   const names: string[] = [];
   for (const pattern of VALUE_PATTERNS) {

@@ -68,4 +68,14 @@ describe("clock", () => {
     clock.advance(1500);
     expect(toRfc3339(clock.now())).toBe("2026-11-24T14:30:01Z");
   });
+
+  it("formats each instant on its own, whatever was formatted before", () => {
+    // The last second is remembered: going back and forth between seconds must not mix them up.
+    const base = Date.UTC(2026, 10, 24, 14, 30, 0);
+    for (let i = 0; i < 2; i += 1) {
+      expect(toRfc3339(base + 999)).toBe("2026-11-24T14:30:00Z");
+      expect(toRfc3339(base + 1000)).toBe("2026-11-24T14:30:01Z");
+      expect(toRfc3339(base - 1)).toBe("2026-11-24T14:29:59Z");
+    }
+  });
 });
