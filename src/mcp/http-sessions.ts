@@ -109,7 +109,7 @@ export function createSessionRegistry(options: SessionRegistryOptions): SessionR
       dispatcher: options.dispatcher,
       version: options.version,
       ...(options.renderText !== undefined ? { renderText: options.renderText } : {}),
-      contextFor: ({ clientName, authInfo }): CallContext => {
+      contextFor: ({ metadata, authInfo }): CallContext => {
         const call = callOf(authInfo);
         return {
           frontDoor: "mcp_http",
@@ -117,7 +117,7 @@ export function createSessionRegistry(options: SessionRegistryOptions): SessionR
           scopes: call.identity.scopes,
           requestId: call.nextRequestId(),
           sessionId: auditSessionId,
-          ...(clientName !== undefined ? { metadata: { mcp_client: clientName } } : {}),
+          metadata,
         };
       },
     });

@@ -45,13 +45,11 @@ export interface McpServerOptions {
   readonly version: string;
   /**
    * Builds the call context of one request (scopes, principal, ids); transports supply it. authInfo is what
-   * the HTTP transport attached to the request it came in (the caller's identity); stdio has none.
+   * the HTTP transport attached to the request it came in (the caller's identity); stdio has none. metadata
+   * holds the MCP facts the call's tool_call event records (mcp_client, jsonrpc_id); pass it on as the
+   * context's metadata.
    */
-  readonly contextFor: (request: {
-    clientName?: string;
-    jsonrpcId?: string | number;
-    authInfo?: AuthInfo;
-  }) => CallContext;
+  readonly contextFor: (request: { metadata: Record<string, string>; authInfo?: AuthInfo }) => CallContext;
   /** Renders a successful result as text for clients that ignore structuredContent. */
   readonly renderText?: (tool: ToolName, result: unknown) => string;
 }
@@ -61,22 +59,22 @@ export function createMcpServer(options: McpServerOptions): Server {
     { name: SERVER_NAME, version: options.version },
     { capabilities: { tools: { listChanged: false } }, instructions: INSTRUCTIONS },
   );
-  const clientName = () => {
+  /** What the client said it is at initialize, and the request's JSON-RPC id (both client-chosen text). */
+  const mcpFacts = (jsonrpcId?: string | number): Record<string, string> => {
+    const facts: Record<string, string> = {};
     const info = server.getClientVersion();
-    return info ? `${info.name} ${info.version}`.slice(0, 128) : undefined;
+    if (info) facts.mcp_client = `${info.name} ${info.version}`.slice(0, 128);
+    if (jsonrpcId !== undefined) facts.jsonrpc_id = String(jsonrpcId).slice(0, 64);
+    return facts;
   };
 
   server.setRequestHandler(ListToolsRequestSchema, async (_request, extra) => {
-    const context = options.contextFor({ clientName: clientName(), authInfo: extra.authInfo });
+    const context = options.contextFor({ metadata: mcpFacts(), authInfo: extra.authInfo });
     return { tools: options.dispatcher.toolsFor(context.scopes).map(mcpTool) };
   });
 
   server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
-    const context = options.contextFor({
-      clientName: clientName(),
-      jsonrpcId: extra.requestId,
-      authInfo: extra.authInfo,
-    });
+    const context = options.contextFor({ metadata: mcpFacts(extra.requestId), authInfo: extra.authInfo });
     const { name, arguments: args } = request.params;
     const outcome = await options.dispatcher.dispatch(name, args ?? {}, context);
     if (outcome.ok) {

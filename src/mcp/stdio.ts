@@ -22,8 +22,7 @@ export async function serveStdio(options: StdioServerOptions): Promise<void> {
     dispatcher: gateway.dispatcher,
     version: options.version,
     renderText: options.renderText,
-    contextFor: ({ clientName }) =>
-      gateway.context(clientName !== undefined ? { metadata: { mcp_client: clientName } } : {}),
+    contextFor: ({ metadata }) => gateway.context({ metadata }),
   });
   const transport = new StdioServerTransport(
     options.stdin as import("node:stream").Readable | undefined,

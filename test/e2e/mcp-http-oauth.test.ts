@@ -109,6 +109,10 @@ describe("the MCP SDK client with client credentials against oidc-provider", () 
     expect(succeeded?.scopes).toEqual(["ibkr:accounts:read"]);
     expect(call?.principal).toBe(succeeded?.principal);
     expect(call?.front_door).toBe("mcp_http");
+    expect(call?.metadata).toMatchObject({
+      mcp_client: "oauth-e2e 1.0.0",
+      jsonrpc_id: expect.stringMatching(/^\d+$/),
+    });
     expect(call?.session_id).toBe(succeeded?.session_id);
     expect(call?.session_id).toMatch(/^ses_/);
     // Neither the client id nor the subject appears anywhere in the store.

@@ -215,6 +215,12 @@ describe("MCP over stdio with no config (safe defaults)", () => {
         error_code: "READONLY_WRITE_FORBIDDEN",
         front_door: "mcp_stdio",
       });
+      // Who called: the client's initialize name and version, and each request's own JSON-RPC id.
+      expect(calls.map((event) => event.metadata.mcp_client)).toEqual(Array(5).fill("e2e-test-client 1.0.0"));
+      const ids = calls.map((event) => Number(event.metadata.jsonrpc_id));
+      expect(ids.every(Number.isInteger)).toBe(true);
+      expect(new Set(ids).size).toBe(5);
+      expect([...ids].sort((a, b) => a - b)).toEqual(ids);
       // The unknown tool is a protocol error and is not a tool call.
       expect(calls.map((event) => event.tool)).not.toContain("ibkr_does_not_exist");
       expect(calls.map((event) => [event.tool, event.error_code ?? null])).toEqual([

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashOperatorPin } from "../../src/config/pin.ts";
+import { composeGateway } from "../../src/gateway/index.ts";
 import { cli } from "../support/run.ts";
 import { type SpawnedSimulator, spawnSimulator } from "../support/spawn-simulator.ts";
 import { cliInTerminal } from "../support/terminal.ts";
@@ -282,6 +283,17 @@ describe("ibkr-agent order commands against the HTTPS simulator", () => {
         error_code: "ORDER_PREVIEW_DISABLED",
       },
     ]);
+    // The full events (audit tail shows a summary) name the CLI command each refusal came from.
+    const gateway = await composeGateway({ frontDoor: "sdk", env: paper });
+    try {
+      const byId = new Map([...gateway.store.exportEvents()].map((event) => [event.event_id, event]));
+      expect(events.map((event) => byId.get(String(event.event_id))?.metadata.cli_command)).toEqual([
+        "orders submit",
+        "orders preview",
+      ]);
+    } finally {
+      await gateway.close();
+    }
   }, 30_000);
 
   it("approves under require_human only at a terminal with the operator PIN", async () => {
