@@ -184,9 +184,18 @@ const baseline = baselineSide(dir);
 const sides = [a, b, baseline];
 try {
   for (let i = 0; i < WARMUP; i += 1) for (const side of sides) await side.flow();
+  // Every order of the three in turn, so each side follows each other side (and itself) equally often: a
+  // flow runs faster right after its own code ran, and slower right after the baseline's syncs.
+  const orders = [
+    [a, b, baseline],
+    [a, baseline, b],
+    [b, a, baseline],
+    [b, baseline, a],
+    [baseline, a, b],
+    [baseline, b, a],
+  ];
   for (let i = 0; i < runs; i += 1) {
-    // Alternating the order, so neither side always runs right after the baseline's inserts.
-    for (const side of i % 2 === 0 ? sides : [...sides].reverse()) {
+    for (const side of orders[i % orders.length] as Side[]) {
       const start = performance.now();
       await side.flow();
       side.samples.push(performance.now() - start);
