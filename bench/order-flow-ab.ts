@@ -10,42 +10,29 @@
 // The other checkout needs its dependencies (a symlinked node_modules will do). IBKR_AB_STORE_DIR puts both
 // gateways' stores there (tmpfs takes the disk out, to compare CPU work alone); the baseline stays in the
 // system temporary directory.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
-import { DatabaseSync } from "node:sqlite";
-import { getMarketSnapshot, searchContracts, whatIfOrder } from "../generated/cpapi/client.gen.ts";
-import { createCpapiClient } from "../src/cpapi/index.ts";
-import { orderTicket, QUOTE_FIELD_IDS } from "../src/cpapi/mappers/index.ts";
-import type { Gateway } from "../src/gateway/index.ts";
 import type { Simulator } from "../src/simulator/index.ts";
 import { createSimulator } from "../src/simulator/index.ts";
 import { median } from "./harness.ts";
+import {
+  type ComposeGateway,
+  orderFlowBaseline,
+  orderFlowGateway,
+  orderFlowOf,
+  PRICE,
+  START,
+} from "./support/order-flow.ts";
 
-const SECRET_ENV = "IBKR_AGENT_BENCH_AUDIT_SECRET";
-const ACCOUNT = "DU1234567";
-const CONID = 265598;
-const START = Date.UTC(2026, 11, 1, 15, 0);
 const WARMUP = 40;
-/** The commits of one flow as the order-flow benchmark measures them: bytes, before and after placeOrders. */
-const BEFORE_PLACE = [3054, 1177, 1449, 1180, 780];
-const AFTER_PLACE = [3377, 1301];
-const CONFIG = `audit:
-  secret_env: ${SECRET_ENV}
-broker:
-  backend: simulator
-  pacing_profile: bench
-auth:
-  enabled_scopes: [ibkr:accounts:read, ibkr:orders:preview, ibkr:approvals:create, ibkr:orders:paper:submit]
-safety:
-  paper_trading_enabled: true
-order_preview:
-  enabled: true
-paper_trading:
-  enabled: true
-  allowed_accounts: [${ACCOUNT}]
-`;
+/**
+ * The commits of one flow as the order-flow benchmark measures them (bytes, and how many broker calls come
+ * before each), so the baseline here need not calibrate against either side.
+ */
+const WRITE_BYTES = [3054, 1177, 1449, 1180, 780, 3377, 1301];
+const WRITE_POSITIONS = [3, 3, 3, 3, 3, 4, 4];
 
 interface Side {
   readonly name: string;
@@ -54,57 +41,22 @@ interface Side {
   close(): Promise<void>;
 }
 
-type GatewayModule = { composeGateway: (options: Record<string, unknown>) => Promise<Gateway> };
-type SimulatorModule = { createSimulator: typeof createSimulator };
-
 /** One checkout's gateway on its own simulator and store, loaded from that checkout's files. */
 async function gatewaySide(checkout: string, name: string, storeDir: string): Promise<Side> {
-  const { composeGateway } = (await import(join(checkout, "src/gateway/index.ts"))) as GatewayModule;
-  const simulators = (await import(join(checkout, "src/simulator/index.ts"))) as SimulatorModule;
-  const sim: Simulator = simulators.createSimulator({ pacing: "bench", startAt: START, seed: 1 });
-  sim.control.setPrice("AAPL", 250);
-  const home = join(storeDir, name);
-  mkdirSync(home, { recursive: true });
-  const file = join(home, "config.yaml");
-  writeFileSync(file, CONFIG);
-  const gateway = await composeGateway({
-    frontDoor: "sdk",
-    env: { IBKR_AGENT_HOME: home, [SECRET_ENV]: "bench-secret-0123456789abcdef0123456789" },
-    file,
-    simulator: sim,
-    clock: sim.clock,
-    pacingProfile: "bench",
-  });
-  const ok = async (tool: string, args: Record<string, unknown>) => {
-    const outcome = await gateway.dispatch(tool, args);
-    if (!outcome.ok) throw new Error(`${name}: ${tool}: ${outcome.error.code} ${outcome.error.message}`);
-    return outcome.result as Record<string, unknown>;
+  const { composeGateway } = (await import(join(checkout, "src/gateway/index.ts"))) as {
+    composeGateway: ComposeGateway;
   };
-  let n = 0;
+  const simulators = (await import(join(checkout, "src/simulator/index.ts"))) as {
+    createSimulator: typeof createSimulator;
+  };
+  const sim: Simulator = simulators.createSimulator({ pacing: "bench", startAt: START, seed: 1 });
+  sim.control.setPrice("AAPL", PRICE);
+  const gateway = await orderFlowGateway(composeGateway, sim, join(storeDir, name));
+  const flow = orderFlowOf(gateway, `ab-${name}`);
   return {
     name,
     samples: [],
-    async flow() {
-      n += 1;
-      const preview = await ok("ibkr_order_preview", {
-        account_id: ACCOUNT,
-        symbol: "AAPL",
-        side: "buy",
-        quantity: "1",
-        order_type: "limit",
-        limit_price: "252",
-        time_in_force: "day",
-      });
-      const approval = await ok("ibkr_approvals_create", {
-        account_id: ACCOUNT,
-        preview_id: preview.preview_id,
-      });
-      await ok("ibkr_paper_order_submit", {
-        account_id: ACCOUNT,
-        approval_id: approval.approval_id,
-        idempotency_key: `order-ab-${name}-${n}`,
-      });
-    },
+    flow,
     async close() {
       await gateway.close();
       sim.close();
@@ -115,54 +67,17 @@ async function gatewaySide(checkout: string, name: string, storeDir: string): Pr
 /** The order-flow baseline on this checkout's client and simulator. */
 function baselineSide(dir: string): Side {
   const sim = createSimulator({ pacing: "bench", startAt: START, seed: 1 });
-  sim.control.setPrice("AAPL", 250);
-  const client = createCpapiClient({
-    baseUrl: "https://localhost:5000/v1/api",
-    dispatcher: sim.dispatcher(),
-    clock: sim.clock,
-    pacingProfile: "bench",
-  });
-  const db = new DatabaseSync(join(dir, "raw.sqlite"));
-  db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL");
-  db.exec("CREATE TABLE raw_writes (id INTEGER PRIMARY KEY, payload TEXT NOT NULL)");
-  const insert = db.prepare("INSERT INTO raw_writes (payload) VALUES (?)");
-  const before = BEFORE_PLACE.map((bytes) => "x".repeat(bytes));
-  const after = AFTER_PLACE.map((bytes) => "x".repeat(bytes));
-  const ticket = (cOID?: string) =>
-    orderTicket(
-      {
-        role: "single",
-        side: "buy",
-        orderType: "limit",
-        quantity: "1",
-        limitPrice: "252",
-        timeInForce: "day",
-      },
-      { accountId: ACCOUNT, conid: CONID, ...(cOID !== undefined ? { clientOrderId: cOID } : {}) },
-    );
-  let n = 0;
+  sim.control.setPrice("AAPL", PRICE);
+  const baseline = orderFlowBaseline(sim, dir);
+  baseline.writes = WRITE_BYTES;
+  baseline.payloads = WRITE_BYTES.map((bytes) => "x".repeat(bytes));
+  baseline.positions = WRITE_POSITIONS;
   return {
     name: "baseline",
     samples: [],
-    async flow() {
-      n += 1;
-      await searchContracts(client.transport, { query: { symbol: "AAPL" } });
-      await getMarketSnapshot(client.transport, {
-        query: { conids: String(CONID), fields: QUOTE_FIELD_IDS.join(",") },
-      });
-      await whatIfOrder(client.transport, { path: { accountId: ACCOUNT }, body: { orders: [ticket()] } });
-      for (const payload of before) insert.run(payload);
-      await client.orders.submit({
-        accountId: ACCOUNT,
-        orders: [ticket(`ab-base-${n}`)],
-        approvedQuestions: [],
-        onRound: () => undefined,
-      });
-      for (const payload of after) insert.run(payload);
-    },
+    flow: () => baseline.run(),
     async close() {
-      db.close();
-      await client.close();
+      await baseline.close();
       sim.close();
     },
   };
