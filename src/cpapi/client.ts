@@ -82,6 +82,13 @@ export interface CpapiClient {
   switchAccount(accountId: string): Promise<void>;
   /** True/false once a reply was seen (header x-ibkr-simulator: 1), undefined before. */
   simulated(): boolean | undefined;
+  /**
+   * Now on the broker's clock: this client's clock, shifted onto the simulator's when the broker is the
+   * simulator and said what time it is there (it may run at another time: `ibkr-agent simulator --time`).
+   * Quote ages and the trading session are judged on it, so a simulated market is never old or closed
+   * just because the simulator was started for another time of day.
+   */
+  marketNow(): number;
   /** TLS mode in use: system roots, a pinned CA, or the localhost bypass (injected dispatchers report "injected"). */
   tlsMode(): TlsSettings["mode"] | "injected";
   readonly baseUrl: string;
@@ -167,6 +174,8 @@ export function createCpapiClient(options: CpapiClientOptions = {}): CpapiClient
   });
   const book = createSessionBook(coordination);
   let simulated: boolean | undefined;
+  // The simulator's clock minus ours, from its latest reply; 0 for a real Client Portal Gateway.
+  let simulatorOffsetMs = 0;
   const transportOptions = {
     base,
     dispatcher,
@@ -185,8 +194,9 @@ export function createCpapiClient(options: CpapiClientOptions = {}): CpapiClient
     snapshotTries: Math.max(1, Math.floor(options.snapshot?.tries ?? 3)),
     snapshotRetryMs: positive("snapshot.retryMs", options.snapshot?.retryMs, 500),
     refreshSession: undefined as (() => Promise<unknown>) | undefined,
-    onReply: (flag: boolean) => {
+    onReply: (flag: boolean, simulatorTime: number | undefined) => {
       simulated = flag;
+      simulatorOffsetMs = flag && simulatorTime !== undefined ? simulatorTime - clock.now() : 0;
     },
   };
   const transport = createTransport(transportOptions);
@@ -279,6 +289,7 @@ export function createCpapiClient(options: CpapiClientOptions = {}): CpapiClient
       });
     },
     simulated: () => simulated,
+    marketNow: () => clock.now() + simulatorOffsetMs,
     tlsMode: () => (injected ? "injected" : tls.mode),
     async close() {
       if (closed) return;

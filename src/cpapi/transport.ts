@@ -81,7 +81,14 @@ export interface TransportOptions {
   readonly snapshotRetryMs: number;
   /** Asks the broker for the session state again (set by the session module). */
   refreshSession?: () => Promise<unknown>;
-  onReply?: (simulated: boolean) => void;
+  /** Every reply: whether the simulator sent it, and the simulator's clock then (header x-ibkr-simulator-time). */
+  onReply?: (simulated: boolean, simulatorTime: number | undefined) => void;
+}
+
+/** The simulator's clock in a reply's headers (epoch ms), when it is there and well-formed. */
+function simulatorTimeOf(headers: Readonly<Record<string, string | undefined>>): number | undefined {
+  const value = headers["x-ibkr-simulator-time"];
+  return value !== undefined && /^[0-9]{1,15}$/.test(value) ? Number(value) : undefined;
 }
 
 /** True when the reply came from the simulator (header `x-ibkr-simulator: 1`); works on any CpapiReply. */
@@ -205,7 +212,7 @@ export function createTransport(options: TransportOptions): ClientTransport {
         maxResponseBytes: options.maxResponseBytes,
         operationId: operation.operationId,
       });
-      options.onReply?.(reply.headers["x-ibkr-simulator"] === "1");
+      options.onReply?.(reply.headers["x-ibkr-simulator"] === "1", simulatorTimeOf(reply.headers));
       log("debug", "cpapi reply", {
         operation_id: operation.operationId,
         status: reply.status,

@@ -1,12 +1,18 @@
 // The simulator as msw request handlers: one handler per CPAPI operation of the contracts (so a test can
 // prepend its own override with server.use), all answering through the same pipeline. Every answer carries
-// `x-ibkr-simulator: 1`, which the client turns into the "simulated" label on everything it returns.
+// `x-ibkr-simulator: 1`, which the client turns into the "simulated" label on everything it returns, and
+// `x-ibkr-simulator-time`, the simulator's own clock, which may run at another time than the client's.
 import { type HttpHandler, HttpResponse, http } from "msw";
 import { CPAPI_OPERATIONS, type CpapiOperationId } from "../../generated/cpapi/operations.gen.ts";
 import { API_PREFIX, handleRequest, type PipelineOutput } from "./gateway.ts";
 import type { SimulatorState } from "./state.ts";
 
 export const SIMULATOR_HEADER = "x-ibkr-simulator";
+/**
+ * The simulator's clock (epoch ms) when it answered. It runs at the time it was started for (`--time`), so a
+ * client judges the age of quotes and the trading session on this clock, not its own.
+ */
+export const SIMULATOR_TIME_HEADER = "x-ibkr-simulator-time";
 /** Set by the HTTPS server to the socket address; in-process callers are "local". */
 export const SOURCE_HEADER = "x-simulator-source";
 /**
@@ -17,14 +23,19 @@ export const TRANSPORT_HEADER = "x-simulator-transport";
 /** On an answer the transport must not deliver: it fails the request as a broken connection instead. */
 export const LOST_RESPONSE_HEADER = "x-simulator-lost-response";
 
-export function toResponse(output: PipelineOutput, transport: string | null = null): Response {
+export function toResponse(
+  output: PipelineOutput,
+  transport: string | null = null,
+  simulatorNow?: number,
+): Response {
   if ("networkError" in output) return HttpResponse.error();
   if ("lostResponse" in output) {
     // fetch (msw's setupServer) has no closer equivalent of a connection that breaks after the request.
     if (transport === null) return HttpResponse.error();
     return new HttpResponse(null, { status: 200, headers: { [LOST_RESPONSE_HEADER]: "1" } });
   }
-  const headers = { [SIMULATOR_HEADER]: "1" };
+  const headers: Record<string, string> = { [SIMULATOR_HEADER]: "1" };
+  if (simulatorNow !== undefined) headers[SIMULATOR_TIME_HEADER] = String(simulatorNow);
   if (output.text !== undefined) {
     return new HttpResponse(output.text, {
       status: output.status,
@@ -68,7 +79,7 @@ export function apiHandlers(state: SimulatorState): HttpHandler[] {
       body: parsed.body,
       source: request.headers.get(SOURCE_HEADER) ?? "local",
     });
-    return toResponse(output, request.headers.get(TRANSPORT_HEADER));
+    return toResponse(output, request.headers.get(TRANSPORT_HEADER), state.clock.now());
   };
   const handlers = (Object.keys(CPAPI_OPERATIONS) as CpapiOperationId[]).map((id) => {
     const operation = CPAPI_OPERATIONS[id];

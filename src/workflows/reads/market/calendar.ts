@@ -67,7 +67,7 @@ export function calendarReads(deps: ReadDeps, schedules: ScheduleBook) {
       const input = args as ToolInput<"ibkr_market_session">;
       const call = readCall(deps, context);
       const { schedule, symbol } = await exchangeSchedule(schedules, call.transport, input);
-      const ctx = { exchange: input.exchange, symbol, nowMs: deps.clock.now() };
+      const ctx = { exchange: input.exchange, symbol, nowMs: deps.broker.client.marketNow() };
       return {
         ...onExchange(symbol, input.exchange, () => mapMarketSession(schedule, ctx)),
         source: call.source,
@@ -78,7 +78,7 @@ export function calendarReads(deps: ReadDeps, schedules: ScheduleBook) {
       const input = args as ToolInput<"ibkr_market_holidays">;
       const call = readCall(deps, context);
       const { schedule, symbol } = await exchangeSchedule(schedules, call.transport, input);
-      const ctx = { exchange: input.exchange, symbol, nowMs: deps.clock.now() };
+      const ctx = { exchange: input.exchange, symbol, nowMs: deps.broker.client.marketNow() };
       return {
         ...onExchange(symbol, input.exchange, () => mapMarketHolidays(schedule, ctx)),
         source: call.source,
@@ -104,7 +104,10 @@ export function calendarReads(deps: ReadDeps, schedules: ScheduleBook) {
           });
         }
       }
-      return { ...mapCurrencyRate(body, { base, quote, nowMs: deps.clock.now() }), source: call.source };
+      return {
+        ...mapCurrencyRate(body, { base, quote, nowMs: deps.broker.client.marketNow() }),
+        source: call.source,
+      };
     },
   };
 }

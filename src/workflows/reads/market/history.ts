@@ -82,7 +82,7 @@ export function historyReads(deps: ReadDeps) {
         barSize: input.bar_size,
         outsideRth,
         dataType,
-        nowMs: deps.clock.now(),
+        nowMs: deps.broker.client.marketNow(),
       });
       if (result.provenance.status === "unavailable") {
         throw new GatewayError("MARKET_DATA_UNAVAILABLE", { details: { contract_id: input.contract_id } });

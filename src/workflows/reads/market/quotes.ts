@@ -86,7 +86,8 @@ export function quoteReads(deps: ReadDeps, books: QuoteDeps) {
     const provenance = await checkAge(policyOf(deps), {
       contractId,
       provenance: mapped.provenance,
-      regularSessionOpen: () => regularSessionOpenFor(books.schedules, transport, contract, deps.clock.now()),
+      regularSessionOpen: () =>
+        regularSessionOpenFor(books.schedules, transport, contract, deps.broker.client.marketNow()),
     });
     return { ...mapped, provenance };
   }
@@ -99,7 +100,7 @@ export function quoteReads(deps: ReadDeps, books: QuoteDeps) {
       const body = await snapshot(call.transport, contractId, QUOTE_FIELD_IDS);
       const quote = mapMarketSnapshot(body, {
         contractId,
-        nowMs: deps.clock.now(),
+        nowMs: deps.broker.client.marketNow(),
         maxSnapshotAgeSeconds: policyOf(deps).maxAgeSeconds,
         ...(contract.currency !== undefined ? { currency: contract.currency } : {}),
       });
@@ -122,7 +123,7 @@ export function quoteReads(deps: ReadDeps, books: QuoteDeps) {
       const body = await snapshot(call.transport, contractId, GREEKS_FIELD_IDS);
       const greeks = mapOptionGreeks(body, {
         contractId,
-        nowMs: deps.clock.now(),
+        nowMs: deps.broker.client.marketNow(),
         maxSnapshotAgeSeconds: policyOf(deps).maxAgeSeconds,
       });
       return { ...(await judged(call.transport, contract, body, greeks)), source: call.source };
