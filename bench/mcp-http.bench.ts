@@ -18,7 +18,7 @@ import { Pool } from "undici";
 import { interleave, median, report } from "./harness.ts";
 import { startBenchAuthServer } from "./support/jwks-server.ts";
 import type { Calibration, HostCommand, HostSettings } from "./support/mcp-http-host.ts";
-import { mcpPoster, PROTOCOL_VERSION } from "./support/mcp-post.ts";
+import { callMcpTool, mcpPoster, openMcpSession } from "./support/mcp-post.ts";
 
 const CONCURRENCY = 16;
 const CALLS_PER_CALLER = 8;
@@ -84,32 +84,11 @@ function loadClient(mcpUrl: string) {
   return {
     /** initialize and notifications/initialized, as an MCP client does. */
     async open(token: string): Promise<Caller> {
-      const answer = await post(token, {
-        jsonrpc: "2.0",
-        id: 0,
-        method: "initialize",
-        params: {
-          protocolVersion: PROTOCOL_VERSION,
-          capabilities: {},
-          clientInfo: { name: "bench", version: "1" },
-        },
-      });
-      const session = answer.headers["mcp-session-id"];
-      if (typeof session !== "string") throw new Error(`${mcpUrl}: no session id`);
-      await post(token, { jsonrpc: "2.0", method: "notifications/initialized" }, session);
-      return { token, session };
+      return { token, session: await openMcpSession(post, mcpUrl, token) };
     },
     async call(caller: Caller, name: string, args: Record<string, unknown>): Promise<void> {
       id += 1;
-      const answer = await post(
-        caller.token,
-        { jsonrpc: "2.0", id, method: "tools/call", params: { name, arguments: args } },
-        caller.session,
-      );
-      const message = JSON.parse(answer.text) as { result?: { isError?: boolean }; error?: unknown };
-      if (message.result === undefined || message.result.isError === true) {
-        throw new Error(`${mcpUrl}: ${name} failed: ${answer.text.slice(0, 500)}`);
-      }
+      await callMcpTool(post, mcpUrl, caller, id, name, args);
     },
     close: () => pool.close(),
   };

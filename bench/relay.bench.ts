@@ -22,7 +22,7 @@ import { relayUserPrincipal } from "../src/sidecar/pairing.ts";
 import { startRelayPair } from "../test/sidecar/relay-support.ts";
 import { interleave, report } from "./harness.ts";
 import { startBenchAuthServer } from "./support/jwks-server.ts";
-import { mcpPoster, PROTOCOL_VERSION } from "./support/mcp-post.ts";
+import { callMcpTool, mcpPoster, openMcpSession } from "./support/mcp-post.ts";
 
 const TOOL = "ibkr_accounts_list";
 const SCOPE = "ibkr:accounts:read";
@@ -53,32 +53,12 @@ async function mcpClient(mcpUrl: string, token: string) {
   const url = new URL(mcpUrl);
   const pool = new Pool(url.origin, { connections: 1, pipelining: 1 });
   let id = 0;
-  const postAs = mcpPoster(pool, mcpUrl);
-  const post = (message: object, session?: string) => postAs(token, message, session);
-  const opened = await post({
-    jsonrpc: "2.0",
-    id: 0,
-    method: "initialize",
-    params: {
-      protocolVersion: PROTOCOL_VERSION,
-      capabilities: {},
-      clientInfo: { name: "bench", version: "1" },
-    },
-  });
-  const session = opened.headers["mcp-session-id"];
-  if (typeof session !== "string") throw new Error(`${mcpUrl}: no session id`);
-  await post({ jsonrpc: "2.0", method: "notifications/initialized" }, session);
+  const post = mcpPoster(pool, mcpUrl);
+  const caller = { token, session: await openMcpSession(post, mcpUrl, token) };
   return {
     async call(): Promise<string> {
       id += 1;
-      const answer = await post(
-        { jsonrpc: "2.0", id, method: "tools/call", params: { name: TOOL, arguments: {} } },
-        session,
-      );
-      const message = JSON.parse(answer.text) as { result?: { isError?: boolean }; error?: unknown };
-      if (message.result === undefined || message.result.isError === true)
-        throw new Error(`${mcpUrl}: ${TOOL} failed: ${answer.text.slice(0, 500)}`);
-      return answer.text;
+      return callMcpTool(post, mcpUrl, caller, id, TOOL, {});
     },
     close: () => pool.close(),
   };

@@ -35,7 +35,11 @@ export async function withCliGateway<T>(
     ...(typeof argv.config === "string" ? { config: argv.config } : {}),
   });
   try {
-    const context = gateway.context({ interactive: isInteractive(), metadata: { command }, ...overrides });
+    const context = gateway.context({
+      interactive: isInteractive(),
+      metadata: { cli_command: command },
+      ...overrides,
+    });
     return await fn({ gateway, context });
   } finally {
     await gateway.close();

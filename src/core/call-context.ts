@@ -16,7 +16,10 @@ export interface CallContext {
   readonly sessionId?: string;
   /** True only for a person at an interactive terminal (CLI with a TTY); gates that need a human check it. */
   readonly interactive?: boolean;
-  /** Front-door facts worth auditing, e.g. the CLI command path or the MCP client name. */
+  /**
+   * Front-door facts the call's tool_call event records, under its metadata names: cli_command (the CLI),
+   * mcp_client and jsonrpc_id (MCP).
+   */
   readonly metadata?: Readonly<Record<string, string>>;
   /**
    * The live order writer for this call (the CLI's --live-broker); absent: live_trading.writer from config.

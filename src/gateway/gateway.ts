@@ -7,8 +7,6 @@ import type { ToolName } from "../../generated/tools/registry.gen.ts";
 // Specific modules, not the config barrel: the barrel also loads the TypeBox schema (about 100 ms), which
 // only a config file or the config commands need.
 import { type LoadConfigOptions, type LoadedConfig, loadConfigAsync } from "../config/load-core.ts";
-import { ensureProfileDir } from "../config/paths.ts";
-import { ensureAuditSecret } from "../config/secrets.ts";
 import type { CallContext, FrontDoor, OperationHandler, OperationHandlers } from "../core/call-context.ts";
 import { type Clock, systemClock } from "../core/clock.ts";
 import { uuidv7 } from "../core/ids.ts";
@@ -17,13 +15,14 @@ import { PACKAGE_VERSION } from "../core/version.ts";
 import type { RelayOverrides } from "../sidecar/relay-backend.ts";
 import type { RelayHub } from "../sidecar/relay-hub.ts";
 import type { Simulator } from "../simulator/index.ts";
-import { openStore, type Store } from "../store/index.ts";
+import type { Store } from "../store/index.ts";
 import {
   createAccountDirectory,
   createWorkflows,
   type OrderWriters,
   type WorkflowProcedures,
 } from "../workflows/index.ts";
+import { openProfileStore } from "../workflows/profile-store.ts";
 import { type BrokerHandle, createBroker } from "./broker.ts";
 import { createDispatcher, type Dispatcher, type DispatchOutcome } from "./dispatch.ts";
 import { scanSecrets } from "./secret-scan.ts";
@@ -129,14 +128,7 @@ export async function composeGateway(options: GatewayOptions): Promise<Gateway> 
   const logger =
     options.logger ??
     createLogger({ level: config.logging.level, format: config.logging.format === "json" ? "json" : "text" });
-  ensureProfileDir(paths, config.broker.backend);
-  if (loaded.secrets.mode === "generated-file") ensureAuditSecret(paths);
-  const store = openStore({
-    path: paths.storePath,
-    secrets: loaded.secrets.storeSecrets(),
-    clock,
-    retentionDays: config.audit.retention_days,
-  });
+  const store = openProfileStore(loaded, clock);
   let broker: BrokerHandle;
   try {
     broker = createBroker({

@@ -41,20 +41,11 @@ function relayMetadata(record: ToolCallRecord): Record<string, unknown> {
 }
 
 /**
- * What the front door knows of the caller, under the contract's tool_call metadata names: the CLI command
- * path, or the MCP client's initialize name and the request's JSON-RPC id (client-chosen text, which the
- * store redacts and bounds like any untrusted metadata).
+ * What the front door knows of the caller (CallContext.metadata) under the contract's tool_call names: the
+ * CLI command path, or the MCP client's initialize name and the request's JSON-RPC id (client-chosen text,
+ * which the store redacts and bounds like any untrusted metadata).
  */
-function frontDoorFacts(context: ToolCallRecord["context"]): Record<string, string> {
-  const facts: Record<string, string> = {};
-  const given = context.metadata ?? {};
-  if (context.frontDoor === "cli" && given.command !== undefined) facts.cli_command = given.command;
-  if (context.frontDoor === "mcp_stdio" || context.frontDoor === "mcp_http") {
-    if (given.mcp_client !== undefined) facts.mcp_client = given.mcp_client;
-    if (given.jsonrpc_id !== undefined) facts.jsonrpc_id = given.jsonrpc_id;
-  }
-  return facts;
-}
+const FRONT_DOOR_FACTS = ["cli_command", "mcp_client", "jsonrpc_id"] as const;
 
 export function createToolCallAuditor(store: Store): ToolCallAuditor {
   return {
@@ -69,7 +60,10 @@ export function createToolCallAuditor(store: Store): ToolCallAuditor {
         metadata.required_scope = known.scope;
         metadata.tier = known.tier;
       }
-      Object.assign(metadata, frontDoorFacts(context));
+      for (const name of FRONT_DOOR_FACTS) {
+        const value = context.metadata?.[name];
+        if (value !== undefined) metadata[name] = value;
+      }
       // Write tools: the key as records and workflow events carry it, and whether this was a replay.
       const key = field(record.input, "idempotency_key");
       if (typeof key === "string" && key !== "") {

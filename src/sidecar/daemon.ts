@@ -201,18 +201,19 @@ export function startDaemon(options: DaemonOptions): Daemon {
   };
 
   const sessionAudit = () => ({ principal, ...(sessionId !== null ? { sessionId } : {}) });
+  /** What every relay session event of this side names: the session and this sidecar. */
+  const sessionFacts = () => ({
+    side: "sidecar" as const,
+    relay_session_id: sessionId ?? undefined,
+    sidecar_id: options.sidecarId,
+  });
   const refusedLocally = (check: string) =>
     options.audit(sessionAudit(), {
       type: "relay_session_refused",
       decision: "refuse",
       status: "refused",
       errorCode: "SIDECAR_SESSION_INVALID",
-      metadata: {
-        check,
-        side: "sidecar",
-        relay_session_id: sessionId ?? undefined,
-        sidecar_id: options.sidecarId,
-      },
+      metadata: { check, ...sessionFacts() },
     });
 
   function usablePairing(): LocalPairingView | undefined {
@@ -501,10 +502,8 @@ export function startDaemon(options: DaemonOptions): Daemon {
             decision: "allow",
             status: "completed",
             metadata: {
-              relay_session_id: sessionId ?? undefined,
-              sidecar_id: options.sidecarId,
+              ...sessionFacts(),
               pairing_id: pairing.pairingId,
-              side: "sidecar",
               expires_at: body.session_expires_at,
             },
           });
@@ -555,10 +554,8 @@ export function startDaemon(options: DaemonOptions): Daemon {
           decision: "allow",
           status: "completed",
           metadata: {
-            relay_session_id: sessionId ?? undefined,
-            sidecar_id: options.sidecarId,
+            ...sessionFacts(),
             pairing_id: pairing.pairingId,
-            side: "sidecar",
             reason: remoteClose ?? closeReason(code),
             calls_failed: inFlight,
           },

@@ -21,6 +21,7 @@ import {
   sidecarIdOf,
 } from "./identity.ts";
 import { normalizePairingCode, pairingCodeHash, sameCodeHash } from "./pairing-code.ts";
+import { recordPairingEnded } from "./pairing-events.ts";
 import { sweepExpiredPairings } from "./pairing-lookup.ts";
 
 /** What a sidecar sends to claim a code (POST /relay/pair). */
@@ -290,19 +291,13 @@ export function createPairingEndpoints(options: PairingEndpointsOptions): Pairin
           status: "revoked",
         });
         if (!ended) return false;
-        store.append({
-          ...audit,
-          event_type: "relay_pairing_revoked",
-          decision: "allow",
-          result_status: "completed",
-          metadata: {
-            side: "remote",
-            pairing_id,
-            sidecar_id,
-            revoked_by: "sidecar_owner",
-            previous_status: pairing.status,
-            reason: reason ?? "",
-          },
+        recordPairingEnded(store, audit, {
+          side: "remote",
+          pairingId: pairing_id,
+          sidecarId: sidecar_id,
+          revokedBy: "sidecar_owner",
+          previousStatus: pairing.status,
+          reason: reason ?? "",
         });
         return true;
       });

@@ -24,6 +24,7 @@ import {
 } from "./identity.ts";
 import type { ClaimAnswer, ClaimRequest } from "./pairing-claim.ts";
 import { signUnpair } from "./pairing-claim.ts";
+import { recordPairingEnded } from "./pairing-events.ts";
 import { type RemotePairingView, remotePairingView } from "./pairing-views.ts";
 
 export interface RelayEndpoints {
@@ -380,19 +381,13 @@ export async function unpairLocal(options: UnpairOptions, context: CallContext):
       })
     )
       return;
-    store.append({
-      ...auditContextOf(context),
-      event_type: "relay_pairing_revoked",
-      decision: "allow",
-      result_status: "completed",
-      metadata: {
-        side: "sidecar",
-        pairing_id: current.pairingId,
-        sidecar_id: current.sidecarId,
-        revoked_by: "sidecar_owner",
-        previous_status: current.status,
-        reason: options.reason,
-      },
+    recordPairingEnded(store, auditContextOf(context), {
+      side: "sidecar",
+      pairingId: current.pairingId,
+      sidecarId: current.sidecarId,
+      revokedBy: "sidecar_owner",
+      previousStatus: current.status,
+      reason: options.reason,
     });
   });
   const ended = store.remotePairings.get(current.pairingId) ?? current;

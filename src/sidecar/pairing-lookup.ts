@@ -4,6 +4,7 @@
 // the sweep then records the expiry once (relay_pairing_revoked, revoked_by expiry).
 import { type Clock, systemClock, toRfc3339 } from "../core/clock.ts";
 import type { AuditContext, PairingRecord, Store } from "../store/index.ts";
+import { recordPairingEnded } from "./pairing-events.ts";
 
 export interface PairingLookup {
   /** Approved, unexpired pairings of a user (the remote MCP principal, oauth:<hash>), newest approval first. */
@@ -43,19 +44,13 @@ export function sweepExpiredPairings(store: Store, now: number, context?: AuditC
       )
         continue;
       count += 1;
-      store.append({
-        ...base,
-        event_type: "relay_pairing_revoked",
-        decision: "allow",
-        result_status: "completed",
-        metadata: {
-          side: "remote",
-          pairing_id: pairing.pairingId,
-          ...(pairing.sidecarId !== null ? { sidecar_id: pairing.sidecarId } : {}),
-          revoked_by: "expiry",
-          previous_status: pairing.status,
-          reason: `expired at ${toRfc3339(expiryOf(pairing))}`,
-        },
+      recordPairingEnded(store, base, {
+        side: "remote",
+        pairingId: pairing.pairingId,
+        sidecarId: pairing.sidecarId,
+        revokedBy: "expiry",
+        previousStatus: pairing.status,
+        reason: `expired at ${toRfc3339(expiryOf(pairing))}`,
       });
     }
     return count;

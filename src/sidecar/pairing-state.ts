@@ -2,11 +2,10 @@
 // identity. They need no broker, so they open no gateway (no simulator, broker session or recovery), only
 // the state a pairing lives in. A check of the configuration's role runs before anything is made on disk.
 import { type LoadConfigOptions, type LoadedConfig, loadConfigAsync } from "../config/load-core.ts";
-import { ensureProfileDir } from "../config/paths.ts";
 import type { Config } from "../config/schema.ts";
-import { ensureAuditSecret } from "../config/secrets.ts";
 import type { Clock } from "../core/clock.ts";
-import { openStore, type Store } from "../store/index.ts";
+import type { Store } from "../store/index.ts";
+import { openProfileStore } from "../workflows/profile-store.ts";
 import { loadOrCreateIdentity, type RelayIdentity, readIdentity } from "./identity.ts";
 
 export interface PairingState {
@@ -28,16 +27,9 @@ export interface PairingStateOptions extends LoadConfigOptions {
 export async function openPairingState(options: PairingStateOptions): Promise<PairingState> {
   const { createIdentity, check, clock, ...load } = options;
   const loaded = await loadConfigAsync(load);
-  const { config, paths } = loaded;
-  check?.(config);
-  ensureProfileDir(paths, config.broker.backend);
-  if (loaded.secrets.mode === "generated-file") ensureAuditSecret(paths);
-  const store = openStore({
-    path: paths.storePath,
-    secrets: loaded.secrets.storeSecrets(),
-    clock,
-    retentionDays: config.audit.retention_days,
-  });
+  const { paths } = loaded;
+  check?.(loaded.config);
+  const store = openProfileStore(loaded, clock);
   try {
     const identity = createIdentity ? loadOrCreateIdentity(paths) : readIdentity(paths);
     return { loaded, store, identity, close: () => store.close() };

@@ -21,6 +21,7 @@ import { auditContextOf } from "../workflows/audit/events.ts";
 import { type OperatorProof, requireOperator } from "../workflows/operator.ts";
 import { normalizeFingerprint, type RelayIdentity } from "./identity.ts";
 import { newPairingCode, pairingCodeHash } from "./pairing-code.ts";
+import { recordPairingEnded } from "./pairing-events.ts";
 import { createPairingLookup, isEnded, type PairingLookup } from "./pairing-lookup.ts";
 import { effectiveStatus, type PairingView, pairingView } from "./pairing-views.ts";
 
@@ -305,19 +306,13 @@ export function createPairingService(options: PairingServiceOptions): PairingSer
         });
         if (result === false) return false;
         if (result.replaced !== null) {
-          store.append({
-            ...auditContextOf(context),
-            event_type: "relay_pairing_revoked",
-            decision: "allow",
-            result_status: "completed",
-            metadata: {
-              side: "remote",
-              pairing_id: result.replaced,
-              ...(pairing.sidecarId !== null ? { sidecar_id: pairing.sidecarId } : {}),
-              revoked_by: "remote_operator",
-              previous_status: "active",
-              reason: `replaced by ${pairing.pairingId}`,
-            },
+          recordPairingEnded(store, auditContextOf(context), {
+            side: "remote",
+            pairingId: result.replaced,
+            sidecarId: pairing.sidecarId,
+            revokedBy: "remote_operator",
+            previousStatus: "active",
+            reason: `replaced by ${pairing.pairingId}`,
           });
         }
         store.append({
@@ -371,19 +366,13 @@ export function createPairingService(options: PairingServiceOptions): PairingSer
           status: "revoked",
         });
         if (!ended) return false;
-        store.append({
-          ...auditContextOf(context),
-          event_type: "relay_pairing_revoked",
-          decision: "allow",
-          result_status: "completed",
-          metadata: {
-            side: "remote",
-            pairing_id: pairing.pairingId,
-            ...(pairing.sidecarId !== null ? { sidecar_id: pairing.sidecarId } : {}),
-            revoked_by: "remote_operator",
-            previous_status: pairing.status,
-            reason: input.reason,
-          },
+        recordPairingEnded(store, auditContextOf(context), {
+          side: "remote",
+          pairingId: pairing.pairingId,
+          sidecarId: pairing.sidecarId,
+          revokedBy: "remote_operator",
+          previousStatus: pairing.status,
+          reason: input.reason,
         });
         return true;
       });

@@ -4,6 +4,7 @@
 import type { Clock } from "../core/clock.ts";
 import type { PairingRecord, Store } from "../store/index.ts";
 import type { LocalPairingView } from "./daemon.ts";
+import { recordPairingEnded } from "./pairing-events.ts";
 import { createPairingLookup } from "./pairing-lookup.ts";
 import type { RelayPairings, RelayPairingView } from "./relay-hub.ts";
 
@@ -78,23 +79,23 @@ export function endLocalPairing(
         ? "the remote gateway reported the pairing expired"
         : "the remote gateway reported the pairing revoked";
     if (!store.remotePairings.revoke(ended.pairingId, { at: ended.at, by, reason })) return false;
-    store.append({
-      request_id: audit.requestId,
-      session_id: audit.sessionId,
-      principal: audit.principal,
-      front_door: "relay",
-      event_type: "relay_pairing_revoked",
-      decision: "allow",
-      result_status: "completed",
-      metadata: {
+    recordPairingEnded(
+      store,
+      {
+        request_id: audit.requestId,
+        session_id: audit.sessionId,
+        principal: audit.principal,
+        front_door: "relay",
+      },
+      {
         side: "sidecar",
-        pairing_id: ended.pairingId,
-        sidecar_id: record.sidecarId,
-        revoked_by: by,
-        previous_status: record.status,
+        pairingId: ended.pairingId,
+        sidecarId: record.sidecarId,
+        revokedBy: by,
+        previousStatus: record.status,
         reason,
       },
-    });
+    );
     return true;
   });
 }

@@ -15,6 +15,7 @@ import { answer, cliRun } from "../support/cli-process.ts";
 import { freePort, INITIALIZE, rawRequest, resourceFor, tempDir } from "../support/mcp-http.ts";
 import { startServingCli } from "../support/mcp-http-cli.ts";
 import { startAuthServer, type TestAuthServer } from "../support/oauth-server.ts";
+import { READ_TOOLS } from "../support/read-tools.ts";
 
 const AUDIT_ENV = "IBKR_AGENT_E2E_AUDIT_SECRET";
 const TOKEN_ENV = "IBKR_AGENT_E2E_TOKEN_ID_SECRET";
@@ -81,43 +82,6 @@ const LOCAL_ONLY = (host: string) =>
     `Local mode (no authorization server) serves only on a loopback address, not on ${host}.`,
     "Bind to 127.0.0.1 or [::1] (--bind 127.0.0.1:8080). To serve other machines, configure remote MCP with an authorization server (docs/remote-mcp.md) and pass --enable-remote-mcp.",
   );
-
-const READ_TOOLS = [
-  "ibkr_account_metadata",
-  "ibkr_account_summary",
-  "ibkr_accounts_list",
-  "ibkr_audit_export",
-  "ibkr_audit_tail",
-  "ibkr_backend_status",
-  "ibkr_contract_resolve",
-  "ibkr_contracts_search",
-  "ibkr_currency_rate",
-  "ibkr_executions_list",
-  "ibkr_fundamentals_get",
-  "ibkr_health",
-  "ibkr_historical_bars",
-  "ibkr_kill_switch_status",
-  "ibkr_limits_status",
-  "ibkr_market_depth",
-  "ibkr_market_holidays",
-  "ibkr_market_session",
-  "ibkr_market_snapshot",
-  "ibkr_news_article",
-  "ibkr_news_list",
-  "ibkr_option_greeks",
-  "ibkr_options_chain",
-  "ibkr_order_status",
-  "ibkr_orders_history",
-  "ibkr_orders_list",
-  "ibkr_pnl_daily",
-  "ibkr_pnl_realtime",
-  "ibkr_portfolio_snapshot",
-  "ibkr_positions_list",
-  "ibkr_scanner_run",
-  "ibkr_session_renew",
-  "ibkr_session_requirements",
-  "ibkr_transfer_history",
-];
 
 describe("local mode (no remote MCP configured)", () => {
   it("prints the token once, in a client configuration, and serves a real MCP client that sends it", async () => {

@@ -9,6 +9,7 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { ErrorCode, McpError, type Tool } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { composeGateway } from "../../src/gateway/index.ts";
+import { READ_TOOLS } from "../support/read-tools.ts";
 import { ROOT } from "../support/run.ts";
 
 const BIN = join(ROOT, "src/cli/bin.ts");
@@ -73,42 +74,7 @@ describe("MCP over stdio with no config (safe defaults)", () => {
   });
 
   it("lists the read tools only, each with title, description, schemas and annotations", () => {
-    expect(tools.map((tool) => tool.name).sort()).toEqual([
-      "ibkr_account_metadata",
-      "ibkr_account_summary",
-      "ibkr_accounts_list",
-      "ibkr_audit_export",
-      "ibkr_audit_tail",
-      "ibkr_backend_status",
-      "ibkr_contract_resolve",
-      "ibkr_contracts_search",
-      "ibkr_currency_rate",
-      "ibkr_executions_list",
-      "ibkr_fundamentals_get",
-      "ibkr_health",
-      "ibkr_historical_bars",
-      "ibkr_kill_switch_status",
-      "ibkr_limits_status",
-      "ibkr_market_depth",
-      "ibkr_market_holidays",
-      "ibkr_market_session",
-      "ibkr_market_snapshot",
-      "ibkr_news_article",
-      "ibkr_news_list",
-      "ibkr_option_greeks",
-      "ibkr_options_chain",
-      "ibkr_order_status",
-      "ibkr_orders_history",
-      "ibkr_orders_list",
-      "ibkr_pnl_daily",
-      "ibkr_pnl_realtime",
-      "ibkr_portfolio_snapshot",
-      "ibkr_positions_list",
-      "ibkr_scanner_run",
-      "ibkr_session_renew",
-      "ibkr_session_requirements",
-      "ibkr_transfer_history",
-    ]);
+    expect(tools.map((tool) => tool.name).sort()).toEqual(READ_TOOLS);
     for (const tool of tools) {
       expect(tool.title, tool.name).toMatch(/\S/);
       expect(tool.description?.length, tool.name).toBeGreaterThan(40);

@@ -30,6 +30,7 @@ import { relayLimits } from "../../src/sidecar/relay-backend.ts";
 import type { RelayPairingView } from "../../src/sidecar/relay-hub.ts";
 import { createSimulator, type Simulator } from "../../src/simulator/index.ts";
 import type { AuditEventRecord } from "../../src/store/index.ts";
+import { RELAY_SCOPES } from "../support/relay-scopes.ts";
 import { MARKET_OPEN } from "../support/simulator.ts";
 
 /** The simulator's paper account (as test/support/orders.ts names it; not imported, so benches can use this). */
@@ -103,18 +104,6 @@ function writeConfig(home: string, config: Record<string, unknown>): string {
   return file;
 }
 
-export const REMOTE_SCOPES = [
-  "ibkr:health:read",
-  "ibkr:accounts:read",
-  "ibkr:portfolio:read",
-  "ibkr:positions:read",
-  "ibkr:marketdata:read",
-  "ibkr:orders:read",
-  "ibkr:orders:preview",
-  "ibkr:approvals:create",
-  "ibkr:orders:paper:submit",
-];
-
 export async function startRelayPair(options: RelayPairOptions = {}): Promise<RelayPairHarness> {
   const logs: string[] = [];
   const logger = createLogger({ level: "debug", format: "json", write: (line) => logs.push(line) });
@@ -132,7 +121,7 @@ export async function startRelayPair(options: RelayPairOptions = {}): Promise<Re
       resource: "http://127.0.0.1:8443/mcp",
       issuer: "https://auth.example.test",
       jwks_url: "https://auth.example.test/jwks",
-      allowed_scopes: REMOTE_SCOPES,
+      allowed_scopes: [...RELAY_SCOPES],
       ...options.remoteMcp,
     },
     sidecar: {
@@ -202,7 +191,7 @@ export async function startRelayPair(options: RelayPairOptions = {}): Promise<Re
     safety: { sidecar_enabled: true, paper_trading_enabled: true },
     paper_trading: { enabled: true, allowed_accounts: [PAPER_ACCOUNT] },
     order_preview: { enabled: true },
-    auth: { enabled_scopes: REMOTE_SCOPES },
+    auth: { enabled_scopes: [...RELAY_SCOPES] },
     sidecar: {
       enabled: true,
       remote_url: "wss://remote.example.test/relay",
@@ -284,7 +273,7 @@ export async function startRelayPair(options: RelayPairOptions = {}): Promise<Re
     pairingEnded,
     httpBase: http === undefined ? undefined : `http://127.0.0.1:${port}`,
     daemon: undefined as unknown as Daemon,
-    call(tool, args = {}, scopes = REMOTE_SCOPES) {
+    call(tool, args = {}, scopes: readonly string[] = RELAY_SCOPES) {
       requests += 1;
       return remote.dispatch(tool, args, {
         frontDoor: "mcp_http",

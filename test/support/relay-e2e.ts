@@ -24,21 +24,11 @@ import { type ServingCli, startServingCli } from "./mcp-http-cli.ts";
 import { startAuthServer, type TestAuthServer } from "./oauth-server.ts";
 import { PAPER_ACCOUNT } from "./orders.ts";
 import { type SimulatorWire, simulatorWire } from "./paper-profile.ts";
+import { RELAY_SCOPES } from "./relay-scopes.ts";
 import { ROOT } from "./run.ts";
+
 import { type SpawnedSimulator, spawnSimulator } from "./spawn-simulator.ts";
 import { cliInTerminal, type TerminalResult } from "./terminal.ts";
-
-export const RELAY_SCOPES = [
-  "ibkr:health:read",
-  "ibkr:accounts:read",
-  "ibkr:portfolio:read",
-  "ibkr:positions:read",
-  "ibkr:marketdata:read",
-  "ibkr:orders:read",
-  "ibkr:orders:preview",
-  "ibkr:approvals:create",
-  "ibkr:orders:paper:submit",
-] as const;
 
 export const OPERATOR_PIN = "864209";
 const REMOTE_AUDIT_ENV = "IBKR_AGENT_E2E_REMOTE_AUDIT_SECRET";

@@ -42,7 +42,7 @@ interface Session {
 async function withSession<T>(argv: Args, command: string, fn: (session: Session) => Promise<T>): Promise<T> {
   const gateway = await openCliGateway({ config: argv.config });
   try {
-    const context = gateway.context({ interactive: isInteractive(), metadata: { command } });
+    const context = gateway.context({ interactive: isInteractive(), metadata: { cli_command: command } });
     return await fn({ gateway, procedures: createAuditProcedures(gateway.store), context });
   } finally {
     await gateway.close();

@@ -41,7 +41,7 @@ export async function withSidecarState<T>(
       requestId: requestId(clock),
       sessionId: `ses_${uuidv7(clock)}`,
       interactive: isInteractive(),
-      metadata: { command },
+      metadata: { cli_command: command },
     };
     return await fn({ loaded: state.loaded, store: state.store, identity: state.identity, context, clock });
   } finally {

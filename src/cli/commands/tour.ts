@@ -98,7 +98,7 @@ export type TourGateway = Pick<Gateway, "context" | "dispatch">;
 
 async function call(gateway: TourGateway, tool: ToolName, args: Record<string, unknown>): Promise<StepCall> {
   const command = cliCommandFor(tool, args);
-  const context = gateway.context({ interactive: isInteractive(), metadata: { command: "tour" } });
+  const context = gateway.context({ interactive: isInteractive(), metadata: { cli_command: "tour" } });
   const outcome = await gateway.dispatch(tool, args, context);
   if (outcome.ok) return { tool, args, command, status: "ok", result: outcome.result };
   return {
