@@ -27,7 +27,18 @@ import {
 } from "./support/order-flow.ts";
 
 const RUNS = 300;
+/** Untimed flows of the calibration gateway before its commits are counted. */
 const WARMUP = 30;
+/**
+ * Flows of each side before the timed ones. The gateway's flow keeps getting faster over its first few
+ * hundred flows in a process (measured: about 6%, also with TurboFan off, so compiled code, inline caches and
+ * the heap all settle over the many functions of the gate stack), while the baseline's is flat after a few:
+ * timing from the start compared half-settled code with settled code. The target is about the steady state
+ * a running MCP server is in; the early figure is printed next to it.
+ */
+const STEADY_AFTER = 300;
+/** How many of the first untimed flows the early figure covers. */
+const EARLY = 100;
 const CALIBRATION_FLOWS = 100;
 type Baseline = OrderFlowBaseline;
 
@@ -105,20 +116,28 @@ export async function run(): Promise<boolean> {
         name: `baseline: ${calls.length} broker calls + ${writes} FULL-sync inserts`,
         run: () => baseline.run(),
       },
-      { runs: RUNS, warmup: WARMUP },
+      { runs: STEADY_AFTER + RUNS, warmup: 0 },
     );
-    const brokerMs = median(baseline.broker);
-    const fsyncMs = median(baseline.fsync);
-    const candidateMs = median(measured.candidate.samples);
+    const early = {
+      candidate: median(measured.candidate.samples.slice(0, EARLY)),
+      baseline: median(measured.baseline.samples.slice(0, EARLY)),
+    };
+    const timed = {
+      candidate: { ...measured.candidate, samples: measured.candidate.samples.slice(STEADY_AFTER) },
+      baseline: { ...measured.baseline, samples: measured.baseline.samples.slice(STEADY_AFTER) },
+    };
+    const brokerMs = median(baseline.broker.slice(STEADY_AFTER));
+    const fsyncMs = median(baseline.fsync.slice(STEADY_AFTER));
+    const candidateMs = median(timed.candidate.samples);
     return report({
       title: "Order flow: preview -> approve -> paper submit (issue: at most 1.5x the baseline)",
-      ...measured,
+      ...timed,
       maxRatio: 1.5,
       unit: "ms",
       notes: [
         `broker calls per flow: ${calls.join(", ")}; FULL-sync commits per flow: ${writes}, bytes each: ${sizes.join(", ")}, after broker call no. ${positions.join(", ")}`,
         `breakdown of the gateway's median: broker ${brokerMs.toFixed(3)} ms (the baseline's calls), fsync ${commitMs.toFixed(3)} ms (its own ${writes} commits, median of ${CALIBRATION_FLOWS} instrumented flows; the baseline's raw inserts: ${fsyncMs.toFixed(3)} ms), gates/other ${(candidateMs - brokerMs - commitMs).toFixed(3)} ms`,
-        `${RUNS} flows each after ${WARMUP} warm-up rounds; in-process simulator, pacing lifted.`,
+        `${RUNS} flows each after ${STEADY_AFTER} untimed rounds; the first ${EARLY} of those: gateway ${early.candidate.toFixed(3)} ms, baseline ${early.baseline.toFixed(3)} ms (${(early.candidate / early.baseline).toFixed(2)}x); in-process simulator, pacing lifted.`,
       ],
     });
   } finally {

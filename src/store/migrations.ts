@@ -18,8 +18,8 @@ export const MIGRATIONS: readonly Migration[] = [
     sql: `
       -- The chain. payload is the JCS canonical JSON that chain_hash covers, stored byte for byte; the other
       -- columns are copies for filtering and are never trusted over the payload. No secondary index besides
-      -- event_id: every index is another page written and synced per append, and the rare range queries
-      -- (export, purge) walk the rowid order, which follows time.
+      -- event_id (version 4 drops that one too): every index is another page written and synced per append,
+      -- and the rare range queries (export, purge) walk the rowid order, which follows time.
       CREATE TABLE audit_events (
         sequence INTEGER PRIMARY KEY,
         event_id TEXT NOT NULL UNIQUE,
@@ -258,6 +258,37 @@ export const MIGRATIONS: readonly Migration[] = [
         updated_at INTEGER NOT NULL,
         PRIMARY KEY (pairing_id, side)
       ) STRICT;
+    `,
+  },
+  {
+    version: 4,
+    description: "audit chain without the event_id index",
+    sql: `
+      -- No query looks events up by event_id through an index (export and review filter the verified log
+      -- as they walk it), and a UUIDv7 from our own generator does not repeat: the UNIQUE index of version 1
+      -- only cost a b-tree page written and synced on every append, about a fifth of the WAL pages of an
+      -- order flow. The chain hash covers event_id, so a duplicated or edited id is still caught by
+      -- verification. Rebuilding is the only way SQLite drops a column constraint: one copy of the log, in
+      -- the migration's transaction, so a crash leaves the store at version 3 and the next open tries again.
+      CREATE TABLE audit_events_v4 (
+        sequence INTEGER PRIMARY KEY,
+        event_id TEXT NOT NULL,
+        event_type TEXT NOT NULL,
+        timestamp TEXT NOT NULL,
+        key_id TEXT NOT NULL,
+        request_id TEXT NOT NULL,
+        account_id_hash TEXT,
+        payload TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        chain_hash TEXT NOT NULL
+      ) STRICT;
+      INSERT INTO audit_events_v4 (sequence, event_id, event_type, timestamp, key_id, request_id,
+          account_id_hash, payload, prev_hash, chain_hash)
+        SELECT sequence, event_id, event_type, timestamp, key_id, request_id, account_id_hash, payload,
+          prev_hash, chain_hash
+        FROM audit_events ORDER BY sequence;
+      DROP TABLE audit_events;
+      ALTER TABLE audit_events_v4 RENAME TO audit_events;
     `,
   },
 ];

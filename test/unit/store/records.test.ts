@@ -1,9 +1,10 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+import type { DatabaseSync } from "node:sqlite";
 import { describe, expect, it } from "vitest";
 import { isGatewayError } from "../../../src/core/gateway-error.ts";
 import { LATEST_SCHEMA_VERSION, openStore } from "../../../src/store/index.ts";
-import { DIGEST_A, DIGEST_B, fixture, SECRET_1, tamper, toolCall } from "./helpers.ts";
+import { appendMany, DIGEST_A, DIGEST_B, fixture, SECRET_1, tamper, toolCall } from "./helpers.ts";
 
 function codeOf(fn: () => unknown): string {
   try {
@@ -29,12 +30,52 @@ describe("store file and migrations", () => {
         { version: 1 },
         { version: 2 },
         { version: 3 },
+        { version: 4 },
       ]);
       expect(db.prepare("PRAGMA journal_mode").get()).toEqual({ journal_mode: "wal" });
       expect(db.prepare("SELECT COUNT(*) AS n FROM kill_switch").get()).toEqual({ n: 1 });
       expect(db.prepare("SELECT key_id FROM audit_keys").all()).toEqual([{ key_id: "k1" }]);
     });
-    expect(LATEST_SCHEMA_VERSION).toBe(3);
+    expect(LATEST_SCHEMA_VERSION).toBe(4);
+  });
+
+  it("moves a version-3 store to version 4: the audit table loses its event_id index, the chain stays whole", () => {
+    const f = fixture();
+    const store = f.open();
+    appendMany(store, 5);
+    store.close();
+    const indexes = (db: DatabaseSync) =>
+      (db.prepare("PRAGMA index_list(audit_events)").all() as { name: string }[]).map((row) => row.name);
+    const rows = (db: DatabaseSync) =>
+      db.prepare("SELECT * FROM audit_events ORDER BY sequence").all() as Record<string, unknown>[];
+    let before: Record<string, unknown>[] = [];
+    // Back to the version-3 shape: the table as version 1 made it, and no version-4 row.
+    tamper(f.path, (db) => {
+      before = rows(db);
+      db.exec(`
+        CREATE TABLE audit_events_v3 (
+          sequence INTEGER PRIMARY KEY, event_id TEXT NOT NULL UNIQUE, event_type TEXT NOT NULL,
+          timestamp TEXT NOT NULL, key_id TEXT NOT NULL, request_id TEXT NOT NULL, account_id_hash TEXT,
+          payload TEXT NOT NULL, prev_hash TEXT NOT NULL, chain_hash TEXT NOT NULL
+        ) STRICT;
+        INSERT INTO audit_events_v3 SELECT * FROM audit_events;
+        DROP TABLE audit_events;
+        ALTER TABLE audit_events_v3 RENAME TO audit_events;
+        DELETE FROM schema_version WHERE version = 4;
+      `);
+      expect(indexes(db)).toEqual(["sqlite_autoindex_audit_events_1"]);
+    });
+    expect(before).toHaveLength(5);
+    const reopened = f.open();
+    expect(reopened.verify()).toMatchObject({ chain_valid: true, events_scanned: 5 });
+    reopened.append(toolCall(6));
+    expect(reopened.verify()).toMatchObject({ chain_valid: true, events_scanned: 6 });
+    reopened.close();
+    tamper(f.path, (db) => {
+      expect(indexes(db)).toEqual([]);
+      expect(rows(db).slice(0, 5)).toEqual(before);
+      expect(db.prepare("SELECT MAX(version) AS v FROM schema_version").get()).toEqual({ v: 4 });
+    });
   });
 
   it("refuses a store written by a newer schema", () => {
