@@ -42,7 +42,8 @@ describe("store file and migrations", () => {
   it("moves a version-3 store to version 4: the audit table loses its event_id index, the chain stays whole", () => {
     const f = fixture();
     const store = f.open();
-    appendMany(store, 5);
+    appendMany(store, 4);
+    store.checkpoint();
     store.close();
     const indexes = (db: DatabaseSync) =>
       (db.prepare("PRAGMA index_list(audit_events)").all() as { name: string }[]).map((row) => row.name);
@@ -67,7 +68,8 @@ describe("store file and migrations", () => {
     });
     expect(before).toHaveLength(5);
     const reopened = f.open();
-    expect(reopened.verify()).toMatchObject({ chain_valid: true, events_scanned: 5 });
+    // Four tool calls and the checkpoint's own event; the signed checkpoint row still covers the fifth.
+    expect(reopened.verify()).toMatchObject({ chain_valid: true, events_scanned: 5, checkpoints_checked: 1 });
     reopened.append(toolCall(6));
     expect(reopened.verify()).toMatchObject({ chain_valid: true, events_scanned: 6 });
     reopened.close();
