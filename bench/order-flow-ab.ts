@@ -1,8 +1,8 @@
 // Paired A/B of the order flow: two checkouts of the gateway in one process, taking turns flow by flow, so a
 // change of a few percent shows through the machine's noise (two runs of `npm run bench` differ by more
 // than that). Each side has its own simulator and store; a third turn runs the order-flow baseline (the
-// same broker calls, FULL-sync inserts of the gateway's sizes in the gateway's places), so each side's ratio
-// is printed too. Not part of `npm run bench`: it compares code, it has no target.
+// same broker calls, FULL-sync inserts of the sizes and in the places of this checkout's commits), so each
+// side's ratio is printed too. Not part of `npm run bench`: it compares code, it has no target.
 //
 //   node bench/order-flow-ab.ts <other checkout>        # A = the other checkout, B = this one
 //   IBKR_AB_RUNS=1000 IBKR_AB_STORE_DIR=/dev/shm node bench/order-flow-ab.ts ../main-before
@@ -19,6 +19,8 @@ import { createSimulator } from "../src/simulator/index.ts";
 import { median } from "./harness.ts";
 import {
   type ComposeGateway,
+  type FlowShape,
+  measureOrderFlow,
   orderFlowBaseline,
   orderFlowGateway,
   orderFlowOf,
@@ -27,12 +29,6 @@ import {
 } from "./support/order-flow.ts";
 
 const WARMUP = 40;
-/**
- * The commits of one flow as the order-flow benchmark measures them (bytes, and how many broker calls come
- * before each), so the baseline here need not calibrate against either side.
- */
-const WRITE_BYTES = [3054, 1177, 1449, 1180, 780, 3377, 1301];
-const WRITE_POSITIONS = [3, 3, 3, 3, 3, 4, 4];
 
 interface Side {
   readonly name: string;
@@ -41,8 +37,16 @@ interface Side {
   close(): Promise<void>;
 }
 
-/** One checkout's gateway on its own simulator and store, loaded from that checkout's files. */
-async function gatewaySide(checkout: string, name: string, storeDir: string): Promise<Side> {
+/**
+ * One checkout's gateway on its own simulator and store, loaded from that checkout's files, with the shape
+ * of its flow (broker calls and commits), counted first on a gateway of its own: both sides get that head
+ * start alike, and the baseline follows side B's commits.
+ */
+async function gatewaySide(
+  checkout: string,
+  name: string,
+  storeDir: string,
+): Promise<Side & { shape: FlowShape }> {
   const { composeGateway } = (await import(join(checkout, "src/gateway/index.ts"))) as {
     composeGateway: ComposeGateway;
   };
@@ -51,10 +55,17 @@ async function gatewaySide(checkout: string, name: string, storeDir: string): Pr
   };
   const sim: Simulator = simulators.createSimulator({ pacing: "bench", startAt: START, seed: 1 });
   sim.control.setPrice("AAPL", PRICE);
+  const shape = await measureOrderFlow(
+    composeGateway,
+    sim,
+    join(storeDir, `${name}-calibration`),
+    async () => undefined,
+  );
   const gateway = await orderFlowGateway(composeGateway, sim, join(storeDir, name));
   const flow = orderFlowOf(gateway, `ab-${name}`);
   return {
     name,
+    shape,
     samples: [],
     flow,
     async close() {
@@ -64,14 +75,12 @@ async function gatewaySide(checkout: string, name: string, storeDir: string): Pr
   };
 }
 
-/** The order-flow baseline on this checkout's client and simulator. */
-function baselineSide(dir: string): Side {
+/** The order-flow baseline on this checkout's client and simulator, writing as a flow of `shape` commits. */
+function baselineSide(dir: string, shape: FlowShape): Side {
   const sim = createSimulator({ pacing: "bench", startAt: START, seed: 1 });
   sim.control.setPrice("AAPL", PRICE);
   const baseline = orderFlowBaseline(sim, dir);
-  baseline.writes = WRITE_BYTES;
-  baseline.payloads = WRITE_BYTES.map((bytes) => "x".repeat(bytes));
-  baseline.positions = WRITE_POSITIONS;
+  baseline.follow(shape);
   return {
     name: "baseline",
     samples: [],
@@ -95,7 +104,12 @@ const storeDir = process.env.IBKR_AB_STORE_DIR
   : dir;
 const a = await gatewaySide(resolve(other), "A", storeDir);
 const b = await gatewaySide(resolve(import.meta.dirname, ".."), "B", storeDir);
-const baseline = baselineSide(dir);
+const baseline = baselineSide(dir, b.shape);
+for (const side of [a, b]) {
+  process.stdout.write(
+    `${side.name}: ${side.shape.calls.length} broker calls, commits of ${side.shape.sizes.join(", ")} bytes after call no. ${side.shape.positions.join(", ")}\n`,
+  );
+}
 const sides = [a, b, baseline];
 try {
   for (let i = 0; i < WARMUP; i += 1) for (const side of sides) await side.flow();

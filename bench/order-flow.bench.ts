@@ -15,9 +15,9 @@ import { join } from "node:path";
 import { composeGateway, type Gateway } from "../src/gateway/index.ts";
 import { createSimulator, type Simulator } from "../src/simulator/index.ts";
 import { interleave, median, report } from "./harness.ts";
-import { installCommitCounter } from "./support/commit-counter.ts";
 import {
   BROKER_CALLS,
+  measureOrderFlow,
   type OrderFlowBaseline,
   orderFlowBaseline,
   orderFlowGateway,
@@ -27,8 +27,6 @@ import {
 } from "./support/order-flow.ts";
 
 const RUNS = 300;
-/** Untimed flows of the calibration gateway before its commits are counted. */
-const WARMUP = 30;
 /**
  * Flows of each side before the timed ones. The gateway's flow keeps getting faster over its first few
  * hundred flows in a process (measured: about 6%, also with TurboFan off, so compiled code, inline caches and
@@ -47,47 +45,24 @@ type Baseline = OrderFlowBaseline;
  * the commit counter installed (interleaved with the baseline like the measurement, so both see one machine).
  */
 async function calibrate(sim: Simulator, home: string, baseline: Baseline) {
-  // Each commit's place in the flow: how many broker calls the simulator has logged since the flow began.
-  const counter = installCommitCounter(() => sim.control.requests().length);
-  try {
-    const gateway = await orderFlowGateway(composeGateway, sim, home);
-    try {
-      const flow = orderFlowOf(gateway, "calibration");
-      for (let i = 0; i < WARMUP; i += 1) await flow();
-      sim.control.clearRequests();
-      counter.reset();
-      await flow();
-      const calls = sim.control.requests().map((r) => r.operationId);
-      const writes = counter.count();
-      baseline.writes = counter.sizes();
-      baseline.payloads = baseline.writes.map((bytes) => "x".repeat(Math.max(1, bytes)));
-      baseline.positions = counter.positions();
-      const commits: number[] = [];
-      await interleave(
-        {
-          name: "instrumented gateway",
-          run: async () => {
-            counter.reset();
-            await flow();
-            commits.push(counter.ms());
-          },
+  const measured = await measureOrderFlow(composeGateway, sim, home, async (flow, counter, shape) => {
+    baseline.follow(shape);
+    const commits: number[] = [];
+    await interleave(
+      {
+        name: "instrumented gateway",
+        run: async () => {
+          counter.reset();
+          await flow();
+          commits.push(counter.ms());
         },
-        { name: "baseline", run: () => baseline.run() },
-        { runs: CALIBRATION_FLOWS, warmup: 0 },
-      );
-      return {
-        calls,
-        writes,
-        sizes: baseline.writes,
-        positions: baseline.positions,
-        commitMs: median(commits),
-      };
-    } finally {
-      await gateway.close();
-    }
-  } finally {
-    counter.uninstall();
-  }
+      },
+      { name: "baseline", run: () => baseline.run() },
+      { runs: CALIBRATION_FLOWS, warmup: 0 },
+    );
+    return median(commits);
+  });
+  return { ...measured, writes: measured.sizes.length, commitMs: measured.more };
 }
 
 export async function run(): Promise<boolean> {

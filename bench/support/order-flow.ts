@@ -1,7 +1,7 @@
 // The order flow both order-flow benchmarks run: the gateway's configuration and its three calls (preview ->
-// approve -> paper submit), and the baseline that makes the same broker calls with FULL-sync inserts in the
-// gateway's places. bench/order-flow.bench.ts measures the gateway against it; bench/order-flow-ab.ts
-// compares two checkouts with it as the common yardstick.
+// approve -> paper submit), the measurement of one flow's broker calls and durable commits, and the baseline
+// that makes the same broker calls with FULL-sync inserts in the gateway's places. bench/order-flow.bench.ts
+// measures the gateway against it; bench/order-flow-ab.ts compares two checkouts with it as the yardstick.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -11,6 +11,7 @@ import { createCpapiClient } from "../../src/cpapi/index.ts";
 import { orderTicket, QUOTE_FIELD_IDS } from "../../src/cpapi/mappers/index.ts";
 import type { Gateway, GatewayOptions } from "../../src/gateway/index.ts";
 import type { Simulator } from "../../src/simulator/index.ts";
+import { type CommitCounter, installCommitCounter } from "./commit-counter.ts";
 
 export const ACCOUNT = "DU1234567";
 export const CONID = 265598;
@@ -92,6 +93,54 @@ export function orderFlowOf(gateway: Gateway, tag: string): () => Promise<void> 
   };
 }
 
+/** Untimed flows of the measuring gateway before the one whose calls and commits are counted. */
+const MEASURE_WARMUP = 30;
+
+/** What one steady-state flow of the gateway does at the broker and on disk. */
+export interface FlowShape {
+  /** The broker operations it calls, in order. */
+  readonly calls: string[];
+  /** Bytes bound to each durable commit, in order. */
+  readonly sizes: number[];
+  /** How many broker calls come before each commit. */
+  readonly positions: number[];
+}
+
+/**
+ * One flow's broker calls and durable commits, counted on a gateway of its own (the commit counter must be
+ * installed before a store prepares its statements). `more` runs next on that gateway with the counter still
+ * installed (the benchmark times the commits against the baseline there).
+ */
+export async function measureOrderFlow<T>(
+  compose: ComposeGateway,
+  sim: Simulator,
+  home: string,
+  more: (flow: () => Promise<void>, counter: CommitCounter, shape: FlowShape) => Promise<T>,
+): Promise<FlowShape & { more: T }> {
+  // Each commit's place in the flow: how many broker calls the simulator has logged since the flow began.
+  const counter = installCommitCounter(() => sim.control.requests().length);
+  try {
+    const gateway = await orderFlowGateway(compose, sim, home);
+    try {
+      const flow = orderFlowOf(gateway, "calibration");
+      for (let i = 0; i < MEASURE_WARMUP; i += 1) await flow();
+      sim.control.clearRequests();
+      counter.reset();
+      await flow();
+      const shape: FlowShape = {
+        calls: sim.control.requests().map((r) => r.operationId),
+        sizes: counter.sizes(),
+        positions: counter.positions(),
+      };
+      return { ...shape, more: await more(flow, counter, shape) };
+    } finally {
+      await gateway.close();
+    }
+  } finally {
+    counter.uninstall();
+  }
+}
+
 /**
  * The baseline: the broker calls through a bare CPAPI client with raw FULL-sync inserts between them, each
  * after as many calls as the gateway's commit it stands for; the two parts are timed apart for the breakdown.
@@ -121,12 +170,15 @@ export function orderFlowBaseline(sim: Simulator, dir: string) {
       { accountId: ACCOUNT, conid: CONID, ...(cOID !== undefined ? { clientOrderId: cOID } : {}) },
     );
   let n = 0;
+  // One FULL-sync write per gateway commit, of its size, after as many broker calls (set by follow()).
+  let payloads: string[] = [];
+  let positions: number[] = [];
   const baseline = {
-    /** Bytes of each FULL-sync write, in the order the gateway commits them in one flow. */
-    writes: [] as number[],
-    payloads: [] as string[],
-    /** How many broker calls of the flow come before each write. */
-    positions: [] as number[],
+    /** Writes as the gateway commits in one flow: the same sizes, in the same places between the calls. */
+    follow(shape: Pick<FlowShape, "sizes" | "positions">) {
+      payloads = shape.sizes.map((bytes) => "x".repeat(Math.max(1, bytes)));
+      positions = [...shape.positions];
+    },
     broker: [] as number[],
     fsync: [] as number[],
     async run() {
@@ -151,8 +203,8 @@ export function orderFlowBaseline(sim: Simulator, dir: string) {
       let write = 0;
       const writesUpTo = (made: number) => {
         const start = performance.now();
-        for (; write < baseline.payloads.length && (baseline.positions[write] ?? 0) <= made; write += 1) {
-          insert.run(baseline.payloads[write] as string);
+        for (; write < payloads.length && (positions[write] ?? 0) <= made; write += 1) {
+          insert.run(payloads[write] as string);
         }
         fsyncMs += performance.now() - start;
       };

@@ -1,9 +1,9 @@
 // The control API of the simulator, for tests and demos: move time, move a price, fill an order, log in or
 // out, take the session away, switch market data, drop the whole gateway, queue questions, lose or garble
-// one answer, stall a conid's snapshot stream. In-process it is
-// a plain object; the HTTPS server also offers it under /__simulator/ (loopback only). On a persisted
-// simulator every change goes through the shared state's transaction, so all processes of the profile see
-// it; the penalty box and the request log belong to one instance (see state.ts).
+// one answer, stall a conid's snapshot stream. In-process it is a plain object; the HTTPS server also
+// offers it under /__simulator/ (loopback only). On a persisted simulator every change goes through the
+// shared state's transaction, so all processes of the profile see it; the penalty box and the request log
+// belong to one instance (see state.ts).
 import { type HttpHandler, HttpResponse, http } from "msw";
 import { CPAPI_OPERATIONS } from "../../generated/cpapi/operations.gen.ts";
 import { isSimClock } from "./clock.ts";
