@@ -11,6 +11,11 @@ export function isInteractive(): boolean {
   return Boolean(process.stdin.isTTY && process.stdout.isTTY);
 }
 
+/** What a CLI call's context says of its caller: a person at a terminal or not, and the command path. */
+export function cliCallFacts(command: string): Pick<CallContext, "interactive" | "metadata"> {
+  return { interactive: isInteractive(), metadata: { cli_command: command } };
+}
+
 export async function openCliGateway(args: GatewayArgs): Promise<Gateway> {
   const { composeGateway } = await import("../gateway/index.ts");
   return composeGateway({
@@ -35,11 +40,7 @@ export async function withCliGateway<T>(
     ...(typeof argv.config === "string" ? { config: argv.config } : {}),
   });
   try {
-    const context = gateway.context({
-      interactive: isInteractive(),
-      metadata: { cli_command: command },
-      ...overrides,
-    });
+    const context = gateway.context({ ...cliCallFacts(command), ...overrides });
     return await fn({ gateway, context });
   } finally {
     await gateway.close();

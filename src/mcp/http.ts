@@ -17,7 +17,6 @@ import type { Duplex } from "node:stream";
 import type { ErrorCode } from "../../generated/errors.gen.ts";
 import { isLoopbackHost } from "../auth/index.ts";
 import { GatewayError } from "../core/gateway-error.ts";
-import { guardUpgradedSocket } from "../core/upgraded-socket.ts";
 import { startReconcileLoop } from "../gateway/index.ts";
 import { loadOrCreateIdentity } from "../sidecar/identity.ts";
 import { createPairingEndpoints } from "../sidecar/pairing-claim.ts";
@@ -162,7 +161,9 @@ export async function serveMcpHttp(options: McpHttpServerOptions): Promise<McpHt
   // Relay connections count against the connection cap like any other, and each upgrade against the
   // pre-auth limit on its address (the relay's handshake is its authentication).
   server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    guardUpgradedSocket(socket);
+    // Node's plain-HTTP server hands an upgrade's socket over with no 'error' listener: without this one, a
+    // peer's reset while we refuse or hand on the upgrade would be an uncaught exception ending the server.
+    socket.on("error", () => socket.destroy());
     if (gateway.relay === null) {
       socket.end("HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
       return;

@@ -209,9 +209,7 @@ function respond(
   // A garble waits for an answer the gateway would have given with 200 (a refusal by pacing, the session
   // or a pre-flight goes out as it is), and a lost answer is never delivered to be garbled.
   const garbled =
-    lost === -1 && response.status === 200 && state.garbledResponses.length > 0
-      ? state.garbledResponses.indexOf(operation.operationId)
-      : -1;
+    lost === -1 && response.status === 200 ? state.garbledResponses.indexOf(operation.operationId) : -1;
   if (garbled !== -1) state.garbledResponses.splice(garbled, 1);
   recordRequest(state, {
     sequence,

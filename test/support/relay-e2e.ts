@@ -26,7 +26,6 @@ import { PAPER_ACCOUNT } from "./orders.ts";
 import { type SimulatorWire, simulatorWire } from "./paper-profile.ts";
 import { RELAY_SCOPES } from "./relay-scopes.ts";
 import { ROOT } from "./run.ts";
-
 import { type SpawnedSimulator, spawnSimulator } from "./spawn-simulator.ts";
 import { cliInTerminal, type TerminalResult } from "./terminal.ts";
 

@@ -22,7 +22,7 @@ import {
   type Gateway,
 } from "../../gateway/index.ts";
 import type { RegisterCommand } from "../command-table.ts";
-import { isInteractive, openCliGateway } from "../open-gateway.ts";
+import { withCliGateway } from "../open-gateway.ts";
 import type { Output } from "../output.ts";
 import { formatValue } from "../render/result.ts";
 import { createToolRunner } from "../run-tool.ts";
@@ -38,15 +38,11 @@ interface Session {
   readonly context: CallContext;
 }
 
-/** Opens the gateway for one audit command, runs it, and always closes the gateway again. */
-async function withSession<T>(argv: Args, command: string, fn: (session: Session) => Promise<T>): Promise<T> {
-  const gateway = await openCliGateway({ config: argv.config });
-  try {
-    const context = gateway.context({ interactive: isInteractive(), metadata: { cli_command: command } });
-    return await fn({ gateway, procedures: createAuditProcedures(gateway.store), context });
-  } finally {
-    await gateway.close();
-  }
+/** Opens the gateway for one audit command, runs it with the store's audit procedures, and closes it. */
+function withSession<T>(argv: Args, command: string, fn: (session: Session) => Promise<T>): Promise<T> {
+  return withCliGateway(argv, command, ({ gateway, context }) =>
+    fn({ gateway, procedures: createAuditProcedures(gateway.store), context }),
+  );
 }
 
 /** Aligned `label: value` lines. */

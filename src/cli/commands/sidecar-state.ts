@@ -6,7 +6,7 @@ import { type Clock, systemClock } from "../../core/clock.ts";
 import { uuidv7 } from "../../core/ids.ts";
 import { localPrincipal, requestId } from "../../gateway/index.ts";
 import { openPairingState, type PairingState } from "../../sidecar/index.ts";
-import { isInteractive } from "../open-gateway.ts";
+import { cliCallFacts } from "../open-gateway.ts";
 
 export interface SidecarState extends Omit<PairingState, "close"> {
   readonly context: CallContext;
@@ -40,8 +40,7 @@ export async function withSidecarState<T>(
       scopes: new Set(),
       requestId: requestId(clock),
       sessionId: `ses_${uuidv7(clock)}`,
-      interactive: isInteractive(),
-      metadata: { cli_command: command },
+      ...cliCallFacts(command),
     };
     return await fn({ loaded: state.loaded, store: state.store, identity: state.identity, context, clock });
   } finally {

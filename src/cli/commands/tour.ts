@@ -11,7 +11,7 @@ import type { Argv } from "yargs";
 import { TOOLS, type ToolCliBinding, type ToolName } from "../../../generated/tools/registry.gen.ts";
 import { GatewayError, toWireError, type WireError } from "../../core/gateway-error.ts";
 import type { Gateway } from "../../gateway/index.ts";
-import { isInteractive } from "../open-gateway.ts";
+import { cliCallFacts } from "../open-gateway.ts";
 import type { Output } from "../output.ts";
 
 const SIMULATED_BANNER =
@@ -98,7 +98,7 @@ export type TourGateway = Pick<Gateway, "context" | "dispatch">;
 
 async function call(gateway: TourGateway, tool: ToolName, args: Record<string, unknown>): Promise<StepCall> {
   const command = cliCommandFor(tool, args);
-  const context = gateway.context({ interactive: isInteractive(), metadata: { cli_command: "tour" } });
+  const context = gateway.context(cliCallFacts("tour"));
   const outcome = await gateway.dispatch(tool, args, context);
   if (outcome.ok) return { tool, args, command, status: "ok", result: outcome.result };
   return {

@@ -179,7 +179,7 @@ const getMarketSnapshot: Route = (request, state) => {
     }
     for (const field of fields) subscription.fields.add(field);
     // A stalled stream (control API) is open but delivers nothing yet: every ask looks like the first.
-    if (state.stalledSnapshots.size > 0 && state.stalledSnapshots.has(conid)) {
+    if (state.stalledSnapshots.has(conid)) {
       rows.push(base);
       continue;
     }
